@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is everything Kontakt reads from the environment. Packages never
+// read the environment themselves: cmd hands them what they need.
+type Config struct {
+	// DatabaseURL is the PostgreSQL connection string (pgx format).
+	DatabaseURL string `env:"DATABASE_URL"`
+	// RedisURL is the Redis connection string (redis://host:port/db).
+	RedisURL string `env:"REDIS_URL"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `env:"KONTAKT_LOG_LEVEL" envDefault:"info"`
+	// HTTPAddr is where the HTTP server (health, webhooks, console) listens.
+	HTTPAddr string `env:"KONTAKT_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// IndexReloadDelay debounces knowledge index rebuilds after FAQ changes.
+	IndexReloadDelay time.Duration `env:"KONTAKT_INDEX_RELOAD_DELAY" envDefault:"100ms"`
+}
+
+// loadConfig reads and validates the configuration. need lists variables that
+// the command at hand cannot work without. Every error names the variable.
+func loadConfig(getenv func(string) string, need ...string) (Config, error) {
+	var cfg Config
+	params, err := env.GetFieldParams(&cfg)
+	if err != nil {
+		return cfg, err
+	}
+	vars := make(map[string]string, len(params))
+	for _, p := range params {
+		if v := getenv(p.Key); v != "" {
+			vars[p.Key] = v
+		}
+	}
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: vars}); err != nil {
+		return cfg, configError(err)
+	}
+	var problems []string
+	for _, name := range need {
+		if vars[name] == "" {
+			problems = append(problems, fmt.Sprintf("%s is not set", name))
+		}
+	}
+	if cfg.DatabaseURL != "" {
+		if _, err := url.Parse(cfg.DatabaseURL); err != nil || !strings.HasPrefix(cfg.DatabaseURL, "postgres") {
+			problems = append(problems, "DATABASE_URL must be a postgres:// URL")
+		}
+	}
+	if cfg.RedisURL != "" && !strings.HasPrefix(cfg.RedisURL, "redis://") && !strings.HasPrefix(cfg.RedisURL, "rediss://") {
+		problems = append(problems, "REDIS_URL must be a redis:// or rediss:// URL")
+	}
+	if _, ok := logLevels[cfg.LogLevel]; !ok {
+		problems = append(problems, fmt.Sprintf("KONTAKT_LOG_LEVEL must be debug, info, warn or error, not %q", cfg.LogLevel))
+	}
+	if cfg.IndexReloadDelay < 0 || cfg.IndexReloadDelay > time.Minute {
+		problems = append(problems, "KONTAKT_INDEX_RELOAD_DELAY must be between 0 and 1m")
+	}
+	if len(problems) > 0 {
+		return cfg, fmt.Errorf("configuration: %s", strings.Join(problems, "; "))
+	}
+	return cfg, nil
+}
+
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+
+// configError rewrites the library's errors so that they name the
+// environment variable rather than the Go field.
+func configError(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	msgs := make([]string, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			f, _ := reflect.TypeOf(Config{}).FieldByName(pe.Name)
+			key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+			msgs = append(msgs, fmt.Sprintf("%s: %v", key, pe.Err))
+			continue
+		}
+		msgs = append(msgs, e.Error())
+	}
+	return fmt.Errorf("configuration: %s", strings.Join(msgs, "; "))
+}

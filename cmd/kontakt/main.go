@@ -1,0 +1,67 @@
+// Command kontakt runs the contact centre of the institute: the bot, the
+// operators' tools and the administration commands.
+//
+//	kontakt serve               start the bot and workers (default)
+//	kontakt migrate             apply database migrations and exit
+//	kontakt faq import FILE     load a knowledge base file (all or nothing)
+//	kontakt faq export [FILE]   write the knowledge base as YAML
+//	kontakt faq ask TEXT        show what the bot would do with a question
+//	kontakt faq eval ...        measure answer quality on a query set
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "kontakt:", err)
+		os.Exit(1)
+	}
+}
+
+// usage is printed for an unknown command or for `kontakt help`.
+const usage = `usage: kontakt <command> [arguments]
+
+commands:
+  serve                      start Kontakt (default)
+  migrate                    apply database migrations and exit
+  faq import FILE            load a knowledge base YAML file (all or nothing)
+  faq export [FILE]          write the knowledge base as YAML (stdout by default)
+  faq ask [--audience A] TEXT
+                             show the decision, entry, confidence and top candidates
+  faq eval --kb FILE --queries FILE.jsonl [--json]
+                             measure answer quality without any server
+  help                       this text
+
+Configuration comes from the environment; see README.md.
+`
+
+// run is the whole program; main only supplies the process's environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "faq":
+		return runFAQ(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, getenv, stdout)
+	case "serve":
+		return runServe(ctx, getenv, stdout, stderr)
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
