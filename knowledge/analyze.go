@@ -1,0 +1,223 @@
+package knowledge
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/russian"
+)
+
+// maxQueryRunes bounds the work done on one message; the rest of a longer
+// message is not read (a person will see all of it if it is escalated).
+const maxQueryRunes = 1500
+
+// analyzer turns text as people write it into the terms the index holds:
+// lower case with ё as е, Latin-letter text converted, typos corrected
+// against the base's own vocabulary, slang replaced by the base's words,
+// stop words dropped, and the rest stemmed.
+type analyzer struct {
+	lx     *lexicon
+	known  map[string]bool // surface words the analyzer accepts as written
+	stems  map[string]bool // stems that occur in the base
+	spell  *speller
+	stemCh map[string]string
+}
+
+// word is one word of a message after conversion and correction.
+type word struct {
+	surface string // as corrected, folded
+	stem    string
+	stop    bool
+	number  bool
+}
+
+// analysis is what the analyzer makes of one text.
+type analysis struct {
+	words []word
+	// terms are the stems of content words, in order, slang replaced.
+	terms []string
+	// latin says how Latin letters were read: "", "layout" or "translit".
+	latin string
+	// corrected counts words changed by the speller.
+	corrected int
+}
+
+func newAnalyzer(lx *lexicon, baseWords map[string]int) *analyzer {
+	a := &analyzer{lx: lx, known: map[string]bool{}, stems: map[string]bool{}, stemCh: map[string]string{}}
+	freq := map[string]int{}
+	for w, n := range baseWords {
+		a.known[w] = true
+		a.stems[a.stem(w)] = true
+		freq[w] += n
+	}
+	lexWords := func(s string) {
+		for _, w := range strings.FieldsFunc(s, notWordRune) {
+			a.known[w] = true
+			if _, ok := freq[w]; !ok {
+				freq[w] = 1
+			}
+		}
+	}
+	for w := range lx.stop {
+		lexWords(w)
+	}
+	for p := range lx.smalltalk {
+		lexWords(p)
+	}
+	for _, repl := range lx.slang {
+		for _, w := range repl {
+			a.stems[a.stem(w)] = true
+		}
+	}
+	a.spell = newSpeller(freq, 2)
+	return a
+}
+
+// stem is the Snowball Russian stem of a folded word.
+func (a *analyzer) stem(w string) string {
+	if s, ok := a.stemCh[w]; ok {
+		return s
+	}
+	return snowStem(w)
+}
+
+func snowStem(w string) string {
+	env := snowballstem.NewEnv(w)
+	russian.Stem(env)
+	return env.Current()
+}
+
+func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+
+// analyze reads a message.
+func (a *analyzer) analyze(text string) analysis {
+	var res analysis
+	if r := []rune(text); len(r) > maxQueryRunes {
+		text = string(r[:maxQueryRunes])
+	}
+	text = fold(text)
+	if hasLatin(text) {
+		text, res.latin = a.convertLatin(text)
+	}
+	raw := strings.FieldsFunc(text, notWordRune)
+	words := make([]word, 0, len(raw))
+	for _, w := range raw {
+		if isNumber(w) {
+			words = append(words, word{surface: w, stem: w, number: true})
+			continue
+		}
+		if !a.known[w] && !a.stems[a.stem(w)] && !a.lx.slangForm(a.stem(w)) {
+			if c, ok := a.spell.correct(w); ok {
+				w = c
+				res.corrected++
+			}
+		}
+		words = append(words, word{surface: w, stem: a.stem(w), stop: a.lx.stop[w]})
+	}
+	res.words = words
+	res.terms = a.terms(words)
+	return res
+}
+
+// terms replaces slang (longest phrase first) and keeps the content stems.
+func (a *analyzer) terms(words []word) []string {
+	var out []string
+	for i := 0; i < len(words); {
+		matched := false
+		for n := min(a.lx.slangMax, len(words)-i); n >= 1; n-- {
+			key := words[i].stem
+			for k := 1; k < n; k++ {
+				key += " " + words[i+k].stem
+			}
+			if repl, ok := a.lx.slang[key]; ok {
+				for _, r := range repl {
+					if !a.lx.stop[r] {
+						out = append(out, a.stem(r))
+					}
+				}
+				i += n
+				matched = true
+				break
+			}
+		}
+		if matched {
+			continue
+		}
+		w := words[i]
+		i++
+		if w.stop || (!w.number && len([]rune(w.surface)) < 2) {
+			continue
+		}
+		out = append(out, w.stem)
+	}
+	return out
+}
+
+// slangForm reports whether a stem starts a slang form.
+func (lx *lexicon) slangForm(stem string) bool {
+	_, ok := lx.slang[stem]
+	return ok
+}
+
+// convertLatin rewrites Latin-letter words as Cyrillic, deciding for the
+// whole message whether they were typed on the English layout or spelled in
+// translit: the reading that yields more known words wins.
+func (a *analyzer) convertLatin(text string) (string, string) {
+	chunks := strings.Fields(text)
+	var lay, tr []string
+	layKnown, trKnown, latin := 0, 0, 0
+	for _, c := range chunks {
+		if !hasLatin(c) || a.lx.smalltalk[strings.Trim(c, "!?.,)(")] != "" {
+			lay, tr = append(lay, c), append(tr, c)
+			continue
+		}
+		latin++
+		l := fromLayout(c)
+		t := fromTranslit(strings.Map(func(r rune) rune {
+			if r < 128 && (unicode.IsLetter(r) || r == '\'') {
+				return r
+			}
+			return ' '
+		}, c))
+		lay, tr = append(lay, l), append(tr, t)
+		layKnown += a.knownCount(l)
+		trKnown += a.knownCount(t)
+	}
+	if latin == 0 {
+		return text, ""
+	}
+	if layKnown > trKnown {
+		return strings.Join(lay, " "), "layout"
+	}
+	return strings.Join(tr, " "), "translit"
+}
+
+// knownCount counts the words of s that the base or the lexicon knows,
+// directly or after a typo correction.
+func (a *analyzer) knownCount(s string) int {
+	n := 0
+	for _, w := range strings.FieldsFunc(s, notWordRune) {
+		if isNumber(w) {
+			continue
+		}
+		switch {
+		case a.known[w], a.stems[a.stem(w)], a.lx.slangForm(a.stem(w)):
+			n += 2
+		default:
+			if _, ok := a.spell.correct(w); ok {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func isNumber(w string) bool {
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return w != ""
+}

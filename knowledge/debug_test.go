@@ -1,0 +1,63 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+)
+
+func TestDebugQuery(t *testing.T) {
+	qs := os.Getenv("KQ")
+	if qs == "" {
+		t.Skip()
+	}
+	b, _ := New(loadSample(t))
+	s := b.cur.Load()
+	q := s.an.analyze(qs)
+	t.Logf("words=%+v", q.words)
+	t.Logf("terms=%v latin=%s", q.terms, q.latin)
+	w := s.termWeights(q.terms)
+	t.Logf("weights=%v", w)
+	hits, _ := retrieve(context.Background(), s.index, q.terms, 5)
+	var total float64
+	for _, x := range w {
+		total += x
+	}
+	for _, h := range hits {
+		f := s.features(s.docs[h.id], q.terms, w, total)
+		f.bm25 = h.score / hits[0].score
+		t.Logf("%s bm=%.2f %+v => %.3f", h.id, h.score, f, f.combine())
+	}
+	t.Logf("%+v", b.Decide(context.Background(), qs, ""))
+}
+
+func TestDumpFeatures(t *testing.T) {
+	if os.Getenv("KDUMP") == "" {
+		t.Skip()
+	}
+	b, _ := New(loadSample(t))
+	s := b.cur.Load()
+	f, _ := os.Open("testdata/queries-dev.jsonl")
+	qs, _ := ReadQueries(f)
+	out, _ := os.Create("/tmp/feat.tsv")
+	defer out.Close()
+	for i, qq := range qs {
+		q := s.an.analyze(qq.Q)
+		w := s.termWeights(q.terms)
+		var total float64
+		for _, x := range w {
+			total += x
+		}
+		cw, _ := b.lx.cueWeight(q.words)
+		hits, _ := retrieve(context.Background(), s.index, q.terms, 20)
+		for _, h := range hits {
+			ft := s.features(s.docs[h.id], q.terms, w, total)
+			ft.bm25 = h.score / hits[0].score
+			fmt.Fprintf(out, "%d\t%s\t%s\t%f\t%f\t%f\t%f\t%f\t%f\t%f\n", i, qq.Expect, h.id, ft.strong, ft.all, ft.phrase, ft.pairs, ft.bm25, h.score, cw)
+		}
+		if len(hits) == 0 {
+			fmt.Fprintf(out, "%d\t%s\t-\t0\t0\t0\t0\t0\t0\t%f\n", i, qq.Expect, cw)
+		}
+	}
+}

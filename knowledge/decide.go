@@ -1,0 +1,226 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"kontakt/faq"
+)
+
+// thresholds of the decision. They were tuned on the evaluation set's
+// development queries; see the package tests for the figures.
+type thresholds struct {
+	answer     float64 // confidence needed to answer
+	margin     float64 // lead over the second candidate needed to answer
+	clarify    float64 // confidence needed to offer candidates
+	clarifyGap float64 // candidates within this of the best are offered
+	cue        float64 // weight of signs of a personal matter that escalates
+	cueStrong  float64 // confidence that outweighs cueStrongOver of signs
+	offtopic   float64 // below this confidence an off-topic word means small talk
+}
+
+var defaultThresholds = thresholds{
+	answer:     0.55,
+	margin:     0.05,
+	clarify:    0.35,
+	clarifyGap: 0.12,
+	cue:        2,
+	cueStrong:  0.9,
+	offtopic:   0.6,
+}
+
+// Decide says what the bot should do with a message from a client of the
+// given audience (empty if not known yet).
+func (b *Base) Decide(ctx context.Context, text string, audience faq.Audience) Decision {
+	return b.decide(ctx, text, audience, defaultThresholds)
+}
+
+func (b *Base) decide(ctx context.Context, text string, audience faq.Audience, th thresholds) Decision {
+	s := b.cur.Load()
+	q := s.an.analyze(text)
+	if kind, ok := b.lx.smalltalkOf(q.words); ok {
+		return Decision{Kind: Smalltalk, Smalltalk: kind, Reason: "small talk: " + kind}
+	}
+	cueW, cueKinds := b.lx.cueWeight(q.words)
+	if cueKinds["human"] {
+		return Decision{Kind: Escalate, Reason: "asks for a person"}
+	}
+	matches, err := b.rank(ctx, s, q, audience, 3)
+	if err != nil {
+		return Decision{Kind: Escalate, Reason: fmt.Sprintf("search failed: %v", err)}
+	}
+	d := Decision{Candidates: matches}
+	var top, second float64
+	if len(matches) > 0 {
+		top = matches[0].Confidence
+		d.Confidence = top
+	}
+	if len(matches) > 1 {
+		second = matches[1].Confidence
+	}
+	if b.lx.offtopicOf(q) && top < th.offtopic {
+		d.Kind, d.Smalltalk, d.Reason = Smalltalk, "offtopic", "off-topic words, no close entry"
+		return d
+	}
+	if cueW >= th.cue && top < th.cueStrong {
+		d.Kind = Escalate
+		d.Reason = fmt.Sprintf("personal matter (%s, weight %.0f)", joinKinds(cueKinds), cueW)
+		return d
+	}
+	switch {
+	case top >= th.answer && top-second >= th.margin:
+		d.Kind, d.Entry = Answer, matches[0].Entry
+		d.Reason = fmt.Sprintf("confident match (%.2f, lead %.2f)", top, top-second)
+	case top >= th.clarify:
+		d.Kind = Clarify
+		n := 1
+		for n < len(matches) && top-matches[n].Confidence <= th.clarifyGap {
+			n++
+		}
+		if n == 1 && len(matches) > 1 {
+			n = 2
+		}
+		d.Candidates = matches[:n]
+		d.Reason = fmt.Sprintf("%d close candidates (%.2f)", n, top)
+	default:
+		if len(q.terms) == 0 || !s.knowsAny(q.terms) {
+			if !q.looksLikeQuestion() {
+				d.Kind, d.Smalltalk, d.Reason = Smalltalk, "offtopic", "nothing the base knows"
+				return d
+			}
+		}
+		d.Kind = Escalate
+		d.Reason = fmt.Sprintf("no good match (%.2f)", top)
+	}
+	return d
+}
+
+func joinKinds(m map[string]bool) string {
+	var s []string
+	for k := range m {
+		s = append(s, k)
+	}
+	if len(s) > 1 {
+		// Stable output for logs and tests.
+		for i := range s {
+			for j := i + 1; j < len(s); j++ {
+				if s[j] < s[i] {
+					s[i], s[j] = s[j], s[i]
+				}
+			}
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+// knowsAny reports whether any term occurs in the base.
+func (s *snapshot) knowsAny(terms []string) bool {
+	for _, t := range terms {
+		if _, ok := s.idf[t]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// questionWords mark a message as a question about something.
+var questionWords = map[string]bool{
+	"как": true, "где": true, "когда": true, "сколько": true, "можно": true, "какой": true, "какая": true,
+	"какие": true, "какое": true, "каких": true, "почему": true, "зачем": true, "куда": true, "откуда": true,
+	"нужно": true, "надо": true, "нужен": true, "нужна": true, "есть": true, "ли": true, "чем": true,
+}
+
+func (q analysis) looksLikeQuestion() bool {
+	for _, w := range q.words {
+		if questionWords[w.surface] {
+			return true
+		}
+	}
+	return false
+}
+
+// smalltalkOf reports whether the message is made only of small-talk
+// phrases and stop words, and the kind of the first phrase. A message with
+// no words at all (emoji, punctuation) is small talk too.
+func (lx *lexicon) smalltalkOf(words []word) (string, bool) {
+	if len(words) == 0 {
+		return "emoji", true
+	}
+	kind := ""
+	for i := 0; i < len(words); {
+		matched := false
+		for n := min(lx.smallMax, len(words)-i); n >= 1; n-- {
+			var p []string
+			for _, w := range words[i : i+n] {
+				p = append(p, w.surface)
+			}
+			if k, ok := lx.smalltalk[strings.Join(p, " ")]; ok {
+				if kind == "" || kind == "thanks" && k != "thanks" {
+					kind = k
+				}
+				i += n
+				matched = true
+				break
+			}
+		}
+		if matched {
+			continue
+		}
+		if !words[i].stop {
+			return "", false
+		}
+		i++
+	}
+	if kind == "" {
+		return "", false
+	}
+	return kind, true
+}
+
+// offtopicOf reports whether the message names a topic the institute does
+// not deal with.
+func (lx *lexicon) offtopicOf(q analysis) bool {
+	for _, w := range q.words {
+		if lx.offtopic[w.stem] {
+			return true
+		}
+	}
+	return false
+}
+
+// cueWeight adds up the signs of a personal matter found in the message.
+func (lx *lexicon) cueWeight(words []word) (float64, map[string]bool) {
+	kinds := map[string]bool{}
+	var total float64
+	for _, c := range lx.cues {
+		if matchCue(c.words, words) {
+			total += c.weight
+			kinds[c.kind] = true
+		}
+	}
+	return total, kinds
+}
+
+func matchCue(pattern []string, words []word) bool {
+	for i := 0; i+len(pattern) <= len(words); i++ {
+		ok := true
+		for k, p := range pattern {
+			w := words[i+k]
+			switch {
+			case p == "_":
+			case p == "#":
+				ok = w.number
+			default:
+				ok = strings.HasPrefix(w.surface, p)
+			}
+			if !ok {
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,146 @@
+package knowledge
+
+import (
+	"bufio"
+	"embed"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The dictionaries of the analysis are data, kept in lexicon/*.txt.
+//
+//go:embed lexicon/*.txt
+var lexiconFS embed.FS
+
+// lexicon is the parsed content of lexicon/*.txt.
+type lexicon struct {
+	stop      map[string]bool     // surface words (ё→е)
+	slang     map[string][]string // stem sequence key → replacement words
+	slangMax  int                 // longest key, in words
+	smalltalk map[string]string   // surface phrase → kind
+	smallMax  int
+	offtopic  map[string]bool // stems
+	cues      []cue
+}
+
+// cue is one sign of a message that needs a person.
+type cue struct {
+	weight float64
+	kind   string
+	words  []string // prefixes; "_" any word, "#" a number
+}
+
+func loadLexicon(stem func(string) string) (*lexicon, error) {
+	lx := &lexicon{stop: map[string]bool{}, slang: map[string][]string{}, smalltalk: map[string]string{}, offtopic: map[string]bool{}}
+	err := eachLine("stopwords.txt", func(_ int, line string) error {
+		for _, w := range strings.Fields(line) {
+			lx.stop[fold(w)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = eachLine("slang.txt", func(n int, line string) error {
+		left, right, ok := strings.Cut(line, "=")
+		if !ok {
+			return fmt.Errorf("no '=' in %q", line)
+		}
+		repl := strings.Fields(fold(right))
+		for _, form := range strings.Split(left, ",") {
+			words := strings.Fields(fold(form))
+			if len(words) == 0 {
+				return fmt.Errorf("empty form in %q", line)
+			}
+			lx.slang[stemAll(stem, words)] = repl
+			if len(words) > lx.slangMax {
+				lx.slangMax = len(words)
+			}
+		}
+		if lx.slangMax == 0 {
+			lx.slangMax = 1
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = eachLine("smalltalk.txt", func(n int, line string) error {
+		kind, phrase, ok := strings.Cut(line, ":")
+		if !ok {
+			return fmt.Errorf("no ':' in %q", line)
+		}
+		words := strings.Fields(fold(phrase))
+		lx.smalltalk[strings.Join(words, " ")] = strings.TrimSpace(kind)
+		if len(words) > lx.smallMax {
+			lx.smallMax = len(words)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = eachLine("offtopic.txt", func(_ int, line string) error {
+		for _, w := range strings.Fields(line) {
+			lx.offtopic[stem(fold(w))] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = eachLine("escalate.txt", func(n int, line string) error {
+		head, words, ok := strings.Cut(line, ":")
+		if !ok {
+			return fmt.Errorf("no ':' in %q", line)
+		}
+		w, kind, ok := strings.Cut(strings.TrimSpace(head), " ")
+		if !ok {
+			return fmt.Errorf("want 'weight kind: words', got %q", line)
+		}
+		weight, err := strconv.ParseFloat(w, 64)
+		if err != nil {
+			return fmt.Errorf("weight %q: %v", w, err)
+		}
+		lx.cues = append(lx.cues, cue{weight: weight, kind: kind, words: strings.Fields(fold(words))})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return lx, nil
+}
+
+func stemAll(stem func(string) string, words []string) string {
+	s := make([]string, len(words))
+	for i, w := range words {
+		s[i] = stem(w)
+	}
+	return strings.Join(s, " ")
+}
+
+// eachLine calls fn for every non-empty, non-comment line of a lexicon file.
+func eachLine(name string, fn func(n int, line string) error) error {
+	f, err := lexiconFS.Open("lexicon/" + name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if err := fn(n, line); err != nil {
+			return fmt.Errorf("lexicon/%s:%d: %w", name, n, err)
+		}
+	}
+	return sc.Err()
+}
+
+// fold lowercases and writes ё as е.
+func fold(s string) string {
+	return strings.NewReplacer("ё", "е", "Ё", "е").Replace(strings.ToLower(s))
+}

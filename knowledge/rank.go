@@ -1,0 +1,151 @@
+package knowledge
+
+import (
+	"context"
+	"math"
+	"sort"
+
+	"kontakt/faq"
+)
+
+// candidates is how many entries the index proposes for re-ranking.
+const candidates = 20
+
+// rank re-scores what the index proposes by how much of the message each
+// entry covers. BM25 alone favours long or short messages (see the
+// evaluation set's BASELINES.md); coverage of the message's weighted terms
+// by an entry's own phrasings does not depend on the message's length.
+func (b *Base) rank(ctx context.Context, s *snapshot, q analysis, audience faq.Audience, n int) ([]Match, error) {
+	hits, err := retrieve(ctx, s.index, q.terms, candidates)
+	if err != nil {
+		return nil, err
+	}
+	if len(hits) == 0 {
+		return nil, nil
+	}
+	weights := s.termWeights(q.terms)
+	var total float64
+	for _, w := range weights {
+		total += w
+	}
+	maxBM := hits[0].score
+	now := b.now()
+	out := make([]Match, 0, len(hits))
+	for _, h := range hits {
+		d := s.docs[h.id]
+		if d == nil || !d.entry.ActiveAt(now) {
+			continue
+		}
+		f := s.features(d, q.terms, weights, total)
+		f.bm25 = h.score / maxBM
+		score := f.combine()
+		if audience != "" && len(d.entry.Audience) > 0 && !containsAudience(d.entry.Audience, audience) {
+			score *= 0.9
+		}
+		out = append(out, Match{Entry: d.entry, Score: h.score, Confidence: score})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Confidence > out[j].Confidence })
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out, nil
+}
+
+func containsAudience(list []faq.Audience, a faq.Audience) bool {
+	for _, x := range list {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// termWeights gives each distinct term of a message its inverse document
+// frequency; words the base does not know get a fixed weight.
+func (s *snapshot) termWeights(terms []string) map[string]float64 {
+	w := make(map[string]float64, len(terms))
+	for _, t := range terms {
+		if v, ok := s.idf[t]; ok {
+			w[t] = v
+		} else {
+			w[t] = s.unknownW
+		}
+	}
+	return w
+}
+
+// features of one entry for one message, each in [0, 1].
+type features struct {
+	strong float64 // share of the message's weight found in the phrasings and tags
+	all    float64 // share found anywhere in the entry, answer included
+	phrase float64 // best cosine between the message and one phrasing
+	pairs  float64 // share of the message's adjacent term pairs found in a phrasing
+	bm25   float64 // BM25 score relative to the best candidate
+}
+
+// familyCredit is what a word of the same family counts for.
+const familyCredit = 0.6
+
+func (f features) combine() float64 {
+	return 0.15*f.strong + 0.15*f.all + 0.4*f.phrase + 0.05*f.pairs + 0.25*f.bm25
+}
+
+func (s *snapshot) features(d *doc, terms []string, w map[string]float64, total float64) features {
+	var f features
+	if total == 0 {
+		return f
+	}
+	for t, wt := range w {
+		switch {
+		case d.strong[t]:
+			f.strong += wt
+		case len(t) >= 2*familyMin && family(t, d.strong, d.strongPre):
+			f.strong += familyCredit * wt
+		}
+		switch {
+		case d.all[t]:
+			f.all += wt
+		case len(t) >= 2*familyMin && family(t, d.all, d.allPre):
+			f.all += familyCredit * wt
+		}
+	}
+	f.strong /= total
+	f.all /= total
+	var qNorm float64
+	for _, wt := range w {
+		qNorm += wt * wt
+	}
+	qNorm = math.Sqrt(qNorm)
+	for _, p := range d.phrases {
+		var dot float64
+		for t, wt := range w {
+			switch {
+			case p.terms[t]:
+				dot += wt * s.idfOr(t, wt)
+			case len(t) >= 2*familyMin && family(t, p.terms, p.pre):
+				dot += familyCredit * wt * s.idfOr(t, wt)
+			}
+		}
+		if c := dot / (qNorm * p.norm); c > f.phrase {
+			f.phrase = c
+		}
+	}
+	if len(terms) > 1 {
+		found := 0
+		for i := 1; i < len(terms); i++ {
+			if d.pairs[[2]string{terms[i-1], terms[i]}] {
+				found++
+			}
+		}
+		f.pairs = float64(found) / float64(len(terms)-1)
+	}
+	return f
+}
+
+// idfOr is the weight of t in the base, or def for a word it lacks.
+func (s *snapshot) idfOr(t string, def float64) float64 {
+	if v, ok := s.idf[t]; ok {
+		return v
+	}
+	return def
+}
