@@ -1,0 +1,422 @@
+package escalation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// step is what one operation does to a locked appeal, besides the field
+// changes it makes on the appeal itself.
+type step struct {
+	transition bool // record a history entry from the old status to the new one
+	staffID    int64
+	actor      string // "staff", "client", "system"
+	comment    string
+	events     []EventKind
+	message    *Message // to insert with the change
+}
+
+// change locks the appeal, lets fn decide and modify it, and writes the
+// appeal, its history entry, message and events in one transaction.
+func (s *Service) change(ctx context.Context, id int64, what string, fn func(tx pgx.Tx, a *Appeal, now time.Time) (step, error)) (*Appeal, *Message, error) {
+	var (
+		a   *Appeal
+		msg *Message
+	)
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		var err error
+		a, err = scanAppeal(tx.QueryRow(ctx, `SELECT `+appealCols+` FROM esc_appeals WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return err
+		}
+		from, reopened := a.Status, a.Reopened
+		now := s.now()
+		st, err := fn(tx, a, now)
+		if err != nil {
+			return err
+		}
+		a.UpdatedAt = now
+		var b pgx.Batch
+		b.Queue(`UPDATE esc_appeals SET status = $2, queue = $3, route = $4, assignee_id = $5,
+			forward_note = $6, result = $7, updated_at = $8, first_response_due = $9, resolve_due = $10,
+			first_response_at = $11, resolved_at = $12, closed_at = $13, reopened = $14,
+			overdue_notified = overdue_notified AND NOT $15
+			WHERE id = $1`,
+			a.ID, a.Status, a.Queue, a.Route, nullID(a.AssigneeID), a.ForwardNote, a.Result, a.UpdatedAt,
+			a.FirstResponseDue, a.ResolveDue, a.FirstResponseAt, a.ResolvedAt, a.ClosedAt, a.Reopened,
+			a.Reopened > reopened) // a reopened appeal may become overdue again
+		if st.transition {
+			queueHistory(&b, a.ID, from, a.Status, st.staffID, st.actor, st.comment, now)
+		}
+		if m := st.message; m != nil {
+			m.AppealID, m.At = a.ID, now
+			if m.Attachments == nil {
+				m.Attachments = []Attachment{}
+			}
+			b.Queue(`INSERT INTO esc_messages (appeal_id, author, staff_id, text, attachments, at)
+				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+				m.AppealID, m.Author, nullID(m.StaffID), m.Text, m.Attachments, m.At).QueryRow(func(r pgx.Row) error {
+				return r.Scan(&m.ID)
+			})
+		}
+		for _, k := range st.events {
+			queueEvent(&b, a, k, now)
+		}
+		msg = st.message
+		return tx.SendBatch(ctx, &b).Close()
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s appeal %d: %w", what, id, err)
+	}
+	return a, msg, nil
+}
+
+func actorOf(staffID int64) string {
+	if staffID == 0 {
+		return "system"
+	}
+	return "staff"
+}
+
+// Assign gives a new appeal to staff member staffID (a contact manager
+// taking it, or someone assigning it to them; by is who acts, 0 for
+// Kontakt). A forwarded appeal waiting in a queue without an owner can be
+// taken the same way and stays forwarded. Of concurrent calls for the same
+// appeal exactly one succeeds; the others get ErrIllegalTransition.
+func (s *Service) Assign(ctx context.Context, appealID, staffID, by int64) (*Appeal, error) {
+	a, _, err := s.change(ctx, appealID, "assign", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+		if a.Status == StatusForwarded && a.AssigneeID == 0 {
+			// taking from a personal-manager or department queue
+		} else if !CanTransition(a.Status, StatusAssigned) {
+			return step{}, illegal(a.Status, StatusAssigned)
+		} else {
+			a.Status = StatusAssigned
+		}
+		name, err := s.takeStaff(ctx, tx, staffID)
+		if err != nil {
+			return step{}, err
+		}
+		a.AssigneeID = staffID
+		return step{transition: true, staffID: by, actor: actorOf(by),
+			comment: "назначено: " + name, events: []EventKind{EventAssigned}}, nil
+	})
+	return a, err
+}
+
+// takeStaff checks that the person exists and is active and moves them to
+// the end of the round-robin order.
+func (s *Service) takeStaff(ctx context.Context, tx pgx.Tx, staffID int64) (string, error) {
+	var (
+		name   string
+		active bool
+	)
+	err := tx.QueryRow(ctx, `UPDATE esc_staff SET last_assigned_at = clock_timestamp()
+		WHERE id = $1 RETURNING name, active`, staffID).Scan(&name, &active)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("staff %d: %w", staffID, ErrNotFound)
+	}
+	if err != nil {
+		return "", err
+	}
+	if !active {
+		return "", fmt.Errorf("%w: staff %d is inactive", ErrInvalid, staffID)
+	}
+	return name, nil
+}
+
+// pickStaff chooses, round-robin, an active person of queue q who works at
+// now and has fewer open appeals than the cap. It locks the queue's staff
+// rows so that concurrent assignments respect the cap. It returns
+// ErrNoStaffAvailable when nobody fits.
+func (s *Service) pickStaff(ctx context.Context, tx pgx.Tx, q Queue, now time.Time) (int64, string, error) {
+	rows, err := tx.Query(ctx, `SELECT s.id, s.name, s.hours, s.max_open,
+			(SELECT count(*) FROM esc_appeals a WHERE a.assignee_id = s.id
+			 AND a.status IN ('new', 'assigned', 'forwarded', 'answered'))
+		FROM esc_staff s
+		WHERE $1 = ANY(s.queues) AND s.active
+		ORDER BY s.last_assigned_at NULLS FIRST, s.id
+		FOR UPDATE OF s`, q)
+	if err != nil {
+		return 0, "", err
+	}
+	type cand struct {
+		id            int64
+		name          string
+		hours         Hours
+		maxOpen, open int
+	}
+	cands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cand, error) {
+		var c cand
+		err := r.Scan(&c.id, &c.name, &c.hours, &c.maxOpen, &c.open)
+		return c, err
+	})
+	if err != nil {
+		return 0, "", err
+	}
+	cal := s.Calendar()
+	for _, c := range cands {
+		limit := c.maxOpen
+		if limit <= 0 {
+			limit = s.cfg.MaxOpen
+		}
+		if c.open < limit && c.hours.At(cal, now) {
+			_, err := tx.Exec(ctx, `UPDATE esc_staff SET last_assigned_at = clock_timestamp() WHERE id = $1`, c.id)
+			return c.id, c.name, err
+		}
+	}
+	return 0, "", fmt.Errorf("%w: %s", ErrNoStaffAvailable, q)
+}
+
+// AssignNext assigns an appeal waiting in its queue to the next available
+// person of the queue, round-robin. With nobody available it returns
+// ErrNoStaffAvailable and the appeal keeps waiting in the queue.
+func (s *Service) AssignNext(ctx context.Context, appealID int64) (*Appeal, error) {
+	a, _, err := s.change(ctx, appealID, "assign", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+		to := StatusAssigned
+		if a.Status == StatusForwarded && a.AssigneeID == 0 {
+			to = StatusForwarded
+		} else if !CanTransition(a.Status, StatusAssigned) {
+			return step{}, illegal(a.Status, StatusAssigned)
+		}
+		id, name, err := s.pickStaff(ctx, tx, a.Queue, now)
+		if err != nil {
+			return step{}, err
+		}
+		a.Status, a.AssigneeID = to, id
+		return step{transition: true, actor: "system", comment: "назначено: " + name,
+			events: []EventKind{EventAssigned}}, nil
+	})
+	return a, err
+}
+
+// AssignWaiting assigns the appeals waiting without an owner in queue q,
+// oldest first, while somebody is available. It returns how many it
+// assigned; run it when staff come to work or finish appeals.
+func (s *Service) AssignWaiting(ctx context.Context, q Queue) (int, error) {
+	rows, err := s.db.Query(ctx, `SELECT id FROM esc_appeals
+		WHERE queue = $1 AND assignee_id IS NULL AND status IN ('new', 'forwarded')
+		ORDER BY id`, q)
+	if err != nil {
+		return 0, fmt.Errorf("waiting appeals of %s: %w", q, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, fmt.Errorf("waiting appeals of %s: %w", q, err)
+	}
+	n := 0
+	for _, id := range ids {
+		_, err := s.AssignNext(ctx, id)
+		switch {
+		case errors.Is(err, ErrNoStaffAvailable):
+			return n, nil
+		case errors.Is(err, ErrIllegalTransition):
+			continue // taken meanwhile
+		case err != nil:
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Forwarding says where Forward sends an appeal.
+type Forwarding struct {
+	// Queue is the target queue; empty means the appeal's Route.
+	Queue Queue
+	// StaffID is a particular person of the queue; 0 means the next
+	// available one, round-robin, or nobody (the appeal waits in the queue).
+	StaffID int64
+	Note    string // for the new owner
+	By      int64  // who forwards
+}
+
+// Forward hands an assigned (or answered, or forwarded) appeal to a personal
+// manager or department head.
+func (s *Service) Forward(ctx context.Context, appealID int64, f Forwarding) (*Appeal, error) {
+	a, _, err := s.change(ctx, appealID, "forward", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+		if !CanTransition(a.Status, StatusForwarded) {
+			return step{}, illegal(a.Status, StatusForwarded)
+		}
+		q := f.Queue
+		if q == "" {
+			q = a.Route
+		}
+		var (
+			id   = f.StaffID
+			name string
+			err  error
+		)
+		if id != 0 {
+			name, err = s.takeStaff(ctx, tx, id)
+		} else {
+			id, name, err = s.pickStaff(ctx, tx, q, now)
+			if errors.Is(err, ErrNoStaffAvailable) {
+				id, name, err = 0, "ожидает в очереди", nil
+			}
+		}
+		if err != nil {
+			return step{}, err
+		}
+		a.Status, a.Queue, a.AssigneeID, a.ForwardNote = StatusForwarded, q, id, f.Note
+		comment := fmt.Sprintf("передано в %s (%s)", q, name)
+		if f.Note != "" {
+			comment += ": " + f.Note
+		}
+		return step{transition: true, staffID: f.By, actor: actorOf(f.By), comment: comment,
+			events: []EventKind{EventForwarded}}, nil
+	})
+	return a, err
+}
+
+// AddMessage adds a message to the conversation of an appeal and moves the
+// appeal accordingly:
+//   - an operator's message (sent to the client) marks the appeal answered
+//     and records the first response; it needs an owner (status assigned,
+//     forwarded or answered);
+//   - a client's message to a resolved or closed appeal reopens it within
+//     the reopen window (ErrReopenWindow after it);
+//   - notes and system messages change nothing.
+func (s *Service) AddMessage(ctx context.Context, appealID int64, m Message) (*Message, error) {
+	if strings.TrimSpace(m.Text) == "" && len(m.Attachments) == 0 {
+		return nil, fmt.Errorf("add message to appeal %d: %w: empty message", appealID, ErrInvalid)
+	}
+	switch m.Author {
+	case FromClient, FromSystem:
+		m.StaffID = 0
+	case FromOperator, FromNote:
+		if m.StaffID == 0 {
+			return nil, fmt.Errorf("add message to appeal %d: %w: %s message needs a staff id", appealID, ErrInvalid, m.Author)
+		}
+	default:
+		return nil, fmt.Errorf("add message to appeal %d: %w: unknown author %q", appealID, ErrInvalid, m.Author)
+	}
+	_, msg, err := s.change(ctx, appealID, "add message to", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+		st := step{message: &m, staffID: m.StaffID, actor: actorOf(m.StaffID)}
+		switch m.Author {
+		case FromOperator:
+			if !CanTransition(a.Status, StatusAnswered) {
+				return step{}, illegal(a.Status, StatusAnswered)
+			}
+			st.transition = a.Status != StatusAnswered
+			a.Status = StatusAnswered
+			if a.FirstResponseAt == nil {
+				a.FirstResponseAt = &now
+			}
+			st.events = []EventKind{EventAnswered}
+		case FromClient:
+			st.actor = "client"
+			if !a.Status.Open() {
+				if err := s.reopen(a, now); err != nil {
+					return step{}, err
+				}
+				st.transition, st.comment = true, "клиент написал снова"
+				st.events = append(st.events, EventReopened)
+			}
+			st.events = append(st.events, EventMessage)
+		}
+		return st, nil
+	})
+	return msg, err
+}
+
+// Resolve records the result the client will be sent.
+func (s *Service) Resolve(ctx context.Context, appealID int64, result string, by int64) (*Appeal, error) {
+	if strings.TrimSpace(result) == "" {
+		return nil, fmt.Errorf("resolve appeal %d: %w: empty result", appealID, ErrInvalid)
+	}
+	a, _, err := s.change(ctx, appealID, "resolve", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+		if !CanTransition(a.Status, StatusResolved) {
+			return step{}, illegal(a.Status, StatusResolved)
+		}
+		a.Status, a.Result, a.ResolvedAt = StatusResolved, result, &now
+		return step{transition: true, staffID: by, actor: actorOf(by), comment: result,
+			events: []EventKind{EventResolved}}, nil
+	})
+	return a, err
+}
+
+// Close completes a resolved appeal once the client has been told (and
+// perhaps has rated the answer).
+func (s *Service) Close(ctx context.Context, appealID int64, comment string, by int64) (*Appeal, error) {
+	a, _, err := s.change(ctx, appealID, "close", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+		if !CanTransition(a.Status, StatusClosed) {
+			return step{}, illegal(a.Status, StatusClosed)
+		}
+		a.Status, a.ClosedAt = StatusClosed, &now
+		return step{transition: true, staffID: by, actor: actorOf(by), comment: comment,
+			events: []EventKind{EventClosed}}, nil
+	})
+	return a, err
+}
+
+// Reopen returns a resolved or closed appeal to its owner (or to its queue
+// if it has none) within the reopen window, with a new resolution deadline.
+func (s *Service) Reopen(ctx context.Context, appealID int64, comment string, by int64) (*Appeal, error) {
+	a, _, err := s.change(ctx, appealID, "reopen", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+		if err := s.reopen(a, now); err != nil {
+			return step{}, err
+		}
+		return step{transition: true, staffID: by, actor: actorOf(by), comment: comment,
+			events: []EventKind{EventReopened}}, nil
+	})
+	return a, err
+}
+
+func (s *Service) reopen(a *Appeal, now time.Time) error {
+	to := StatusAssigned
+	if a.AssigneeID == 0 {
+		to = StatusNew
+	}
+	if a.Status != StatusResolved && a.Status != StatusClosed {
+		return fmt.Errorf("%w (reopen)", illegal(a.Status, to))
+	}
+	since := a.ResolvedAt
+	if a.ClosedAt != nil {
+		since = a.ClosedAt
+	}
+	if since != nil && now.Sub(*since) > s.cfg.ReopenWindow {
+		return fmt.Errorf("%w: resolved %s", ErrReopenWindow, since.Format(time.DateOnly))
+	}
+	_, a.ResolveDue = s.Deadlines(now)
+	a.Status, a.ResolvedAt, a.ClosedAt = to, nil, nil
+	a.Reopened++
+	return nil
+}
+
+// MarkOverdue publishes an overdue event, once, for every open appeal past
+// a deadline, and returns how many it marked. Run it periodically.
+func (s *Service) MarkOverdue(ctx context.Context) (int, error) {
+	now := s.now()
+	n := 0
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE esc_appeals SET overdue_notified = true
+			WHERE status IN ('new', 'assigned', 'forwarded', 'answered') AND NOT overdue_notified
+			AND (resolve_due < $1 OR (first_response_at IS NULL AND first_response_due < $1))
+			RETURNING `+appealCols, now)
+		if err != nil {
+			return err
+		}
+		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Appeal, error) { return scanAppeal(r) })
+		if err != nil {
+			return err
+		}
+		var b pgx.Batch
+		for _, a := range list {
+			queueEvent(&b, a, EventOverdue, now)
+		}
+		n = len(list)
+		if n == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, &b).Close()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mark overdue appeals: %w", err)
+	}
+	return n, nil
+}

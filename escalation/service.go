@@ -1,0 +1,398 @@
+package escalation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// LegalLimit is the longest resolution time the law on citizens' appeals
+// allows (59-FZ, article 12): 30 days from registration.
+const LegalLimit = 30 * 24 * time.Hour
+
+// Config tunes a Service. Zero fields take the defaults shown.
+type Config struct {
+	// Calendar is the working calendar (DefaultCalendar). Exceptions
+	// stored in the database are added by LoadCalendar.
+	Calendar Calendar
+	// FirstResponse is the working time allowed before the first operator
+	// reply (15 minutes).
+	FirstResponse time.Duration
+	// ResolveDays is the number of working days to resolve an appeal (3);
+	// the deadline never exceeds LegalLimit.
+	ResolveDays int
+	// ReopenWindow is how long after resolution a client's message reopens
+	// an appeal (7 days).
+	ReopenWindow time.Duration
+	// MaxOpen caps the open appeals automatically assigned to one person
+	// (20), unless the person has a cap of their own.
+	MaxOpen int
+	// Now is the clock (time.Now).
+	Now func() time.Time
+}
+
+// Service registers, routes and tracks appeals; PostgreSQL is its store.
+// It is safe for concurrent use.
+type Service struct {
+	db  *pgxpool.Pool
+	cfg Config
+
+	mu  sync.RWMutex
+	cal Calendar
+}
+
+// New returns a service on the database db, migrated with the escalation
+// schema.
+func New(db *pgxpool.Pool, cfg Config) *Service {
+	if cfg.Calendar.End <= cfg.Calendar.Start {
+		cfg.Calendar = DefaultCalendar()
+	}
+	if cfg.Calendar.Days == nil {
+		cfg.Calendar.Days = map[string]bool{}
+	}
+	if cfg.FirstResponse <= 0 {
+		cfg.FirstResponse = 15 * time.Minute
+	}
+	if cfg.ResolveDays <= 0 {
+		cfg.ResolveDays = 3
+	}
+	if cfg.ReopenWindow <= 0 {
+		cfg.ReopenWindow = 7 * 24 * time.Hour
+	}
+	if cfg.MaxOpen <= 0 {
+		cfg.MaxOpen = 20
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{db: db, cfg: cfg, cal: cfg.Calendar}
+}
+
+// now is the clock at the database's precision.
+func (s *Service) now() time.Time { return s.cfg.Now().Truncate(time.Microsecond) }
+
+// Calendar returns the working calendar in use.
+func (s *Service) Calendar() Calendar {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cal
+}
+
+// Deadlines returns the first-response and resolution deadlines of an
+// appeal registered (or reopened) at t.
+func (s *Service) Deadlines(t time.Time) (firstResponse, resolve time.Time) {
+	cal := s.Calendar()
+	firstResponse = cal.Add(t, s.cfg.FirstResponse)
+	resolve = cal.Add(t, time.Duration(s.cfg.ResolveDays)*cal.DayLength())
+	if limit := t.Add(LegalLimit); resolve.After(limit) {
+		resolve = limit
+	}
+	return firstResponse, resolve
+}
+
+// LoadCalendar reads the holidays and transferred working days stored in
+// the database into the service's calendar.
+func (s *Service) LoadCalendar(ctx context.Context) error {
+	rows, err := s.db.Query(ctx, `SELECT day, working FROM esc_calendar_days`)
+	if err != nil {
+		return fmt.Errorf("load calendar: %w", err)
+	}
+	days := map[string]bool{}
+	var (
+		day     time.Time
+		working bool
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&day, &working}, func() error {
+		days[day.Format(time.DateOnly)] = working
+		return nil
+	}); err != nil {
+		return fmt.Errorf("load calendar: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.cfg.Calendar.Days {
+		if _, ok := days[k]; !ok {
+			days[k] = v
+		}
+	}
+	s.cal.Days = days
+	return nil
+}
+
+// SetCalendarDay stores an exception of the working calendar: a holiday
+// (working false) or a working weekend day (working true), and applies it.
+func (s *Service) SetCalendarDay(ctx context.Context, day time.Time, working bool, note string) error {
+	d := day.Format(time.DateOnly)
+	if _, err := s.db.Exec(ctx, `INSERT INTO esc_calendar_days (day, working, note) VALUES ($1, $2, $3)
+		ON CONFLICT (day) DO UPDATE SET working = excluded.working, note = excluded.note`, d, working, note); err != nil {
+		return fmt.Errorf("set calendar day %s: %w", d, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	days := make(map[string]bool, len(s.cal.Days)+1)
+	for k, v := range s.cal.Days {
+		days[k] = v
+	}
+	days[d] = working
+	s.cal.Days = days
+	return nil
+}
+
+// appealCols are the columns scanAppeal reads, in order.
+const appealCols = `id, number, client_id, channel, external_id, kind, topic, client_group, text,
+	transcript, attachments, status, queue, route, assignee_id, forward_note, result,
+	created_at, updated_at, first_response_due, resolve_due, first_response_at, resolved_at,
+	closed_at, reopened`
+
+func scanAppeal(row pgx.Row) (*Appeal, error) {
+	var (
+		a        Appeal
+		assignee *int64
+	)
+	err := row.Scan(&a.ID, &a.Number, &a.ClientID, &a.Channel, &a.ExternalID, &a.Kind, &a.Topic,
+		&a.Group, &a.Text, &a.Transcript, &a.Attachments, &a.Status, &a.Queue, &a.Route, &assignee,
+		&a.ForwardNote, &a.Result, &a.CreatedAt, &a.UpdatedAt, &a.FirstResponseDue, &a.ResolveDue,
+		&a.FirstResponseAt, &a.ResolvedAt, &a.ClosedAt, &a.Reopened)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if assignee != nil {
+		a.AssigneeID = *assignee
+	}
+	return &a, nil
+}
+
+// nullID maps the zero id to SQL NULL.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// Open registers an appeal: it finds or creates the client by channel
+// identity, routes the appeal by topic and group, numbers it and computes
+// its deadlines. The appeal starts in the contact managers' queue with
+// status new; Route says where Forward will send it.
+func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
+	if req.Kind == "" {
+		req.Kind = Question
+	}
+	if req.Topic == "" {
+		req.Topic = TopicOther
+	}
+	switch {
+	case req.Client.Channel == "" || req.Client.ExternalID == "":
+		return nil, fmt.Errorf("%w: client channel and external id are required", ErrInvalid)
+	case !req.Kind.Valid():
+		return nil, fmt.Errorf("%w: unknown kind %q", ErrInvalid, req.Kind)
+	case req.Client.Group != "" && !req.Client.Group.Valid():
+		return nil, fmt.Errorf("%w: unknown client group %q", ErrInvalid, req.Client.Group)
+	case strings.TrimSpace(req.Text) == "" && len(req.Attachments) == 0:
+		return nil, fmt.Errorf("%w: appeal text is empty", ErrInvalid)
+	}
+	if req.Transcript == nil {
+		req.Transcript = []TranscriptLine{}
+	}
+	if req.Attachments == nil {
+		req.Attachments = []Attachment{}
+	}
+	now := s.now()
+	frDue, resDue := s.Deadlines(now)
+	var a *Appeal
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		clientID, group, err := s.resolveClient(ctx, tx, req.Client, now)
+		if err != nil {
+			return err
+		}
+		a, err = scanAppeal(tx.QueryRow(ctx, `
+			WITH n AS (
+				INSERT INTO esc_appeal_numbers AS c (year, last) VALUES ($1, 1)
+				ON CONFLICT (year) DO UPDATE SET last = c.last + 1
+				RETURNING last
+			), r AS (
+				SELECT queue FROM esc_routes
+				WHERE topic IN ($7, '*') AND client_group IN ($8, '*')
+				ORDER BY client_group <> '*' DESC, topic <> '*' DESC
+				LIMIT 1
+			)
+			INSERT INTO esc_appeals (number, client_id, channel, external_id, kind, topic, client_group,
+				text, transcript, attachments, status, queue, route, created_at, updated_at,
+				first_response_due, resolve_due)
+			SELECT $1::int || '-' || lpad(n.last::text, 6, '0'), $2, $3, $4, $5, $7, $8, $6, $9, $10,
+				'new', 'contact', coalesce((SELECT queue FROM r), 'contact'), $11, $11, $12, $13
+			FROM n
+			RETURNING `+appealCols,
+			now.In(s.Calendar().loc()).Year(), clientID, req.Client.Channel, req.Client.ExternalID,
+			req.Kind, req.Text, req.Topic, group, req.Transcript, req.Attachments, now, frDue, resDue))
+		if err != nil {
+			return err
+		}
+		var b pgx.Batch
+		queueHistory(&b, a.ID, "", StatusNew, 0, "client", "", now)
+		queueEvent(&b, a, EventOpened, now)
+		return tx.SendBatch(ctx, &b).Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open appeal for %s:%s: %w", req.Client.Channel, req.Client.ExternalID, err)
+	}
+	return a, nil
+}
+
+func queueHistory(b *pgx.Batch, appealID int64, from, to Status, staffID int64, actor, comment string, at time.Time) {
+	b.Queue(`INSERT INTO esc_appeal_history (appeal_id, from_status, to_status, staff_id, actor, comment, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, appealID, from, to, nullID(staffID), actor, comment, at)
+}
+
+func queueEvent(b *pgx.Batch, a *Appeal, kind EventKind, at time.Time) {
+	e := Event{Kind: kind, AppealID: a.ID, Number: a.Number, Status: a.Status, Queue: a.Queue,
+		AssigneeID: a.AssigneeID, Channel: a.Channel, ExternalID: a.ExternalID, At: at}
+	b.Queue(`INSERT INTO esc_outbox (kind, appeal_id, payload, created_at) VALUES ($1, $2, $3, $4)`,
+		kind, a.ID, e, at)
+	b.Queue(`SELECT pg_notify('esc_outbox', '')`)
+}
+
+// Get returns the appeal with id.
+func (s *Service) Get(ctx context.Context, id int64) (*Appeal, error) {
+	a, err := scanAppeal(s.db.QueryRow(ctx, `SELECT `+appealCols+` FROM esc_appeals WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("get appeal %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// GetByNumber returns the appeal with a number such as 2026-000123.
+func (s *Service) GetByNumber(ctx context.Context, number string) (*Appeal, error) {
+	a, err := scanAppeal(s.db.QueryRow(ctx, `SELECT `+appealCols+` FROM esc_appeals WHERE number = $1`, number))
+	if err != nil {
+		return nil, fmt.Errorf("get appeal %s: %w", number, err)
+	}
+	return a, nil
+}
+
+// OpenAppealFor returns the latest appeal registered from this chat that is
+// not closed (a resolved one included: a message to it reopens it), or nil
+// if there is none.
+func (s *Service) OpenAppealFor(ctx context.Context, channel Channel, externalID string) (*Appeal, error) {
+	a, err := scanAppeal(s.db.QueryRow(ctx, `SELECT `+appealCols+` FROM esc_appeals
+		WHERE channel = $1 AND external_id = $2 AND status <> 'closed'
+		ORDER BY id DESC LIMIT 1`, channel, externalID))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open appeal for %s:%s: %w", channel, externalID, err)
+	}
+	return a, nil
+}
+
+var openStatuses = []Status{StatusNew, StatusAssigned, StatusForwarded, StatusAnswered}
+
+// List returns appeals matching f, newest first.
+func (s *Service) List(ctx context.Context, f Filter) ([]Appeal, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.Queue != "" {
+		where = append(where, "queue = "+arg(f.Queue))
+	}
+	if len(f.Status) > 0 {
+		ss := make([]string, len(f.Status))
+		for i, st := range f.Status {
+			ss[i] = string(st)
+		}
+		where = append(where, "status = ANY("+arg(ss)+")")
+	}
+	if f.AssigneeID != 0 {
+		where = append(where, "assignee_id = "+arg(f.AssigneeID))
+	}
+	if f.ClientID != 0 {
+		where = append(where, "client_id = "+arg(f.ClientID))
+	}
+	if f.BeforeID != 0 {
+		where = append(where, "id < "+arg(f.BeforeID))
+	}
+	if f.Overdue {
+		now := arg(s.now())
+		where = append(where, "status IN ('new', 'assigned', 'forwarded', 'answered') AND "+
+			"(resolve_due < "+now+" OR (first_response_at IS NULL AND first_response_due < "+now+"))")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q := `SELECT ` + appealCols + ` FROM esc_appeals`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT " + arg(limit)
+	return s.queryAppeals(ctx, q, args...)
+}
+
+func (s *Service) queryAppeals(ctx context.Context, q string, args ...any) ([]Appeal, error) {
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list appeals: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Appeal, error) {
+		a, err := scanAppeal(r)
+		if err != nil {
+			return Appeal{}, err
+		}
+		return *a, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list appeals: %w", err)
+	}
+	return list, nil
+}
+
+// Messages returns the conversation of an appeal in order.
+func (s *Service) Messages(ctx context.Context, appealID int64) ([]Message, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, appeal_id, author, coalesce(staff_id, 0), text, attachments, at
+		FROM esc_messages WHERE appeal_id = $1 ORDER BY id`, appealID)
+	if err != nil {
+		return nil, fmt.Errorf("messages of appeal %d: %w", appealID, err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Message, error) {
+		var m Message
+		err := r.Scan(&m.ID, &m.AppealID, &m.Author, &m.StaffID, &m.Text, &m.Attachments, &m.At)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("messages of appeal %d: %w", appealID, err)
+	}
+	return list, nil
+}
+
+// History returns the status transitions of an appeal in order.
+func (s *Service) History(ctx context.Context, appealID int64) ([]Transition, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, appeal_id, from_status, to_status, coalesce(staff_id, 0), actor, comment, at
+		FROM esc_appeal_history WHERE appeal_id = $1 ORDER BY id`, appealID)
+	if err != nil {
+		return nil, fmt.Errorf("history of appeal %d: %w", appealID, err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transition, error) {
+		var t Transition
+		err := r.Scan(&t.ID, &t.AppealID, &t.From, &t.To, &t.StaffID, &t.Actor, &t.Comment, &t.At)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("history of appeal %d: %w", appealID, err)
+	}
+	return list, nil
+}
