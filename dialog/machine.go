@@ -80,7 +80,7 @@ func (m *Machine) handle(ctx context.Context, msg bot.Message) ([]bot.Reply, err
 		}
 		in.Looked, in.Open = true, open
 	}
-	if text, aud, ok := wantsDecision(s, msg, in.Now); ok {
+	if text, aud, ok := wantsDecision(reconcile(s, in), msg, in.Now); ok {
 		d := m.cfg.Knowledge.Decide(ctx, text, aud)
 		in.Decision = &d
 	}

@@ -85,20 +85,11 @@ func (t *turn) run() {
 		t.say(txtAddFailed)
 		return
 	}
-	// PostgreSQL is the source of truth for "a person owns this chat".
-	if in.Looked {
-		switch {
-		case in.Open != nil && t.s.Step != StepHuman:
-			t.s.Step, t.s.AppealID, t.s.AppealNumber = StepHuman, in.Open.ID, in.Open.Number
-		case in.Open == nil && (t.s.Step == StepHuman || t.s.Step == StepOpening):
-			t.s.Step, t.s.AppealID, t.s.AppealNumber = StepMenu, 0, ""
-		}
-	}
+	t.s = reconcile(t.s, in)
 	if t.s.Step == StepHuman {
 		t.human()
 		return
 	}
-	t.s = forgetStale(t.s, in.Now)
 	switch m.Kind {
 	case bot.Command:
 		t.command()
@@ -130,6 +121,20 @@ func (t *turn) run() {
 	default: // stickers, voice, locations, anything else
 		t.say(txtUnsupported)
 	}
+}
+
+// reconcile applies what the caller learnt from PostgreSQL, the source of
+// truth for "a person owns this chat", and forgets stale forms.
+func reconcile(s State, in Input) State {
+	if in.Looked {
+		switch {
+		case in.Open != nil && s.Step != StepHuman:
+			s.Step, s.AppealID, s.AppealNumber = StepHuman, in.Open.ID, in.Open.Number
+		case in.Open == nil && (s.Step == StepHuman || s.Step == StepOpening):
+			s.Step, s.AppealID, s.AppealNumber = StepMenu, 0, ""
+		}
+	}
+	return forgetStale(s, in.Now)
 }
 
 // forgetStale returns s with a half-filled form left for hours forgotten.
