@@ -107,7 +107,7 @@ func TestParseCommand(t *testing.T) {
 
 func TestSplit(t *testing.T) {
 	long := strings.Repeat("Общежитие предоставляется иногородним студентам. ", 200) // ~10,000 runes
-	emoji := strings.Repeat("😀", 3000)                                              // 6000 UTF-16 units
+	emoji := strings.Repeat("😀", 3000)                                               // 6000 UTF-16 units
 	for name, s := range map[string]string{"words": long, "emoji": emoji, "no spaces": strings.Repeat("я", 9000)} {
 		parts := split(s, MaxText)
 		if len(parts) < 2 {

@@ -452,7 +452,9 @@ func trim(ts []time.Time, now time.Time, keep time.Duration) []time.Time {
 	return ts[i:]
 }
 
-func ok200(w http.ResponseWriter, result any) { reply(w, http.StatusOK, map[string]any{"ok": true, "result": result}) }
+func ok200(w http.ResponseWriter, result any) {
+	reply(w, http.StatusOK, map[string]any{"ok": true, "result": result})
+}
 
 func ok200Locked(w http.ResponseWriter, result any) { ok200(w, result) }
 
