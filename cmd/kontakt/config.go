@@ -25,6 +25,26 @@ type Config struct {
 	HTTPAddr string `env:"KONTAKT_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
 	// IndexReloadDelay debounces knowledge index rebuilds after FAQ changes.
 	IndexReloadDelay time.Duration `env:"KONTAKT_INDEX_RELOAD_DELAY" envDefault:"100ms"`
+
+	// InstituteName is named in the bot's greeting, in the genitive
+	// ("Приволжского института технологий и управления").
+	InstituteName string `env:"KONTAKT_INSTITUTE_NAME" envDefault:"института"`
+	// KBFile is the knowledge base YAML the bot answers from.
+	KBFile string `env:"KONTAKT_KB_FILE"`
+	// DialogTTL is how long a silent chat's dialog state is kept in Redis.
+	DialogTTL time.Duration `env:"KONTAKT_DIALOG_TTL" envDefault:"720h"`
+	// TelegramToken turns the Telegram channel on.
+	TelegramToken string `env:"TELEGRAM_TOKEN"`
+	// TelegramAPIURL is the Bot API server (a self-hosted one, or a fake).
+	TelegramAPIURL string `env:"TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
+	// TelegramMode is polling or webhook.
+	TelegramMode string `env:"TELEGRAM_MODE" envDefault:"polling"`
+	// TelegramWebhookURL is the public URL Telegram posts updates to, and
+	// TelegramWebhookSecret the secret it sends with them.
+	TelegramWebhookURL    string `env:"TELEGRAM_WEBHOOK_URL"`
+	TelegramWebhookSecret string `env:"TELEGRAM_WEBHOOK_SECRET"`
+	// TelegramListenAddr is where the webhook listener listens.
+	TelegramListenAddr string `env:"TELEGRAM_LISTEN_ADDR" envDefault:"127.0.0.1:8081"`
 }
 
 // loadConfig reads and validates the configuration. need lists variables that
@@ -63,6 +83,18 @@ func loadConfig(getenv func(string) string, need ...string) (Config, error) {
 	}
 	if cfg.IndexReloadDelay < 0 || cfg.IndexReloadDelay > time.Minute {
 		problems = append(problems, "KONTAKT_INDEX_RELOAD_DELAY must be between 0 and 1m")
+	}
+	if cfg.TelegramMode != "polling" && cfg.TelegramMode != "webhook" {
+		problems = append(problems, fmt.Sprintf("TELEGRAM_MODE must be polling or webhook, not %q", cfg.TelegramMode))
+	}
+	if cfg.TelegramToken != "" && cfg.TelegramMode == "webhook" && (cfg.TelegramWebhookURL == "" || !validSecret(cfg.TelegramWebhookSecret)) {
+		problems = append(problems, "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET (1-256 characters A-Z a-z 0-9 _ -)")
+	}
+	if cfg.TelegramToken != "" && (cfg.RedisURL == "" || cfg.KBFile == "") {
+		problems = append(problems, "TELEGRAM_TOKEN needs REDIS_URL and KONTAKT_KB_FILE")
+	}
+	if cfg.DialogTTL < time.Minute {
+		problems = append(problems, "KONTAKT_DIALOG_TTL must be at least 1m")
 	}
 	if len(problems) > 0 {
 		return cfg, fmt.Errorf("configuration: %s", strings.Join(problems, "; "))

@@ -3,6 +3,7 @@
 //
 //	kontakt serve               start the bot and workers (default)
 //	kontakt migrate             apply database migrations and exit
+//	kontakt chat                talk to the bot in the terminal
 //	kontakt faq import FILE     load a knowledge base file (all or nothing)
 //	kontakt faq export [FILE]   write the knowledge base as YAML
 //	kontakt faq ask TEXT        show what the bot would do with a question
@@ -39,6 +40,7 @@ commands:
                              show the decision, entry, confidence and top candidates
   faq eval --kb FILE --queries FILE.jsonl [--json]
                              measure answer quality without any server
+  chat [--kb FILE] [--as ID]  talk to the bot in the terminal (needs REDIS_URL)
   help                       this text
 
 Configuration comes from the environment; see README.md.
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	case "faq":
 		return runFAQ(ctx, args, getenv, stdout, stderr)
+	case "chat":
+		return runChat(ctx, args, getenv, stdin, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, getenv, stdout)
 	case "serve":

@@ -22,6 +22,9 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	if err := migrate(ctx, pool, io.Discard); err != nil {
 		return err
 	}
+	if err := startTelegram(ctx, cfg, pool, log); err != nil {
+		return err
+	}
 	log.Info("kontakt started")
 	<-ctx.Done()
 	log.Info("kontakt stopped")
