@@ -43,12 +43,28 @@ type analysis struct {
 	corrected int
 }
 
-func newAnalyzer(lx *lexicon, baseWords map[string]int) *analyzer {
+// newAnalyzer makes an analyzer that knows only the lexicon; learn adds
+// the vocabulary of the base.
+func newAnalyzer(lx *lexicon) *analyzer {
 	a := &analyzer{lx: lx, known: map[string]bool{}, stems: map[string]bool{}, stemCh: map[string]string{}}
+	for _, repl := range lx.slang {
+		for _, w := range repl {
+			a.stems[snowStem(w)] = true
+		}
+	}
+	return a
+}
+
+// learn takes the words of the base with their counts and prepares the
+// spelling corrector. The analyzer must not be in use meanwhile; it is
+// read-only afterwards.
+func (a *analyzer) learn(baseWords map[string]int) {
 	freq := map[string]int{}
 	for w, n := range baseWords {
+		st := snowStem(w)
+		a.stemCh[w] = st
 		a.known[w] = true
-		a.stems[a.stem(w)] = true
+		a.stems[st] = true
 		freq[w] += n
 	}
 	lexWords := func(s string) {
@@ -59,19 +75,13 @@ func newAnalyzer(lx *lexicon, baseWords map[string]int) *analyzer {
 			}
 		}
 	}
-	for w := range lx.stop {
+	for w := range a.lx.stop {
 		lexWords(w)
 	}
-	for p := range lx.smalltalk {
+	for p := range a.lx.smalltalk {
 		lexWords(p)
 	}
-	for _, repl := range lx.slang {
-		for _, w := range repl {
-			a.stems[a.stem(w)] = true
-		}
-	}
 	a.spell = newSpeller(freq, 2)
-	return a
 }
 
 // stem is the Snowball Russian stem of a folded word.
@@ -91,13 +101,19 @@ func snowStem(w string) string {
 func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
 
 // analyze reads a message.
-func (a *analyzer) analyze(text string) analysis {
+func (a *analyzer) analyze(text string) analysis { return a.run(text, true) }
+
+// analyzeEntry reads the text of an entry: its words are the vocabulary,
+// so nothing is converted or corrected.
+func (a *analyzer) analyzeEntry(text string) analysis { return a.run(text, false) }
+
+func (a *analyzer) run(text string, message bool) analysis {
 	var res analysis
 	if r := []rune(text); len(r) > maxQueryRunes {
 		text = string(r[:maxQueryRunes])
 	}
 	text = fold(text)
-	if hasLatin(text) {
+	if message && hasLatin(text) {
 		text, res.latin = a.convertLatin(text)
 	}
 	raw := strings.FieldsFunc(text, notWordRune)
@@ -107,7 +123,7 @@ func (a *analyzer) analyze(text string) analysis {
 			words = append(words, word{surface: w, stem: w, number: true})
 			continue
 		}
-		if !a.known[w] && !a.stems[a.stem(w)] && !a.lx.slangForm(a.stem(w)) {
+		if message && !a.known[w] && !a.stems[a.stem(w)] && !a.lx.slangForm(a.stem(w)) {
 			if c, ok := a.spell.correct(w); ok {
 				w = c
 				res.corrected++
@@ -168,7 +184,8 @@ func (a *analyzer) convertLatin(text string) (string, string) {
 	var lay, tr []string
 	layKnown, trKnown, latin := 0, 0, 0
 	for _, c := range chunks {
-		if !hasLatin(c) || a.lx.smalltalk[strings.Trim(c, "!?.,)(")] != "" {
+		bare := strings.Trim(c, "!?.,)(")
+		if !hasLatin(c) || a.lx.smalltalk[bare] != "" || a.known[bare] {
 			lay, tr = append(lay, c), append(tr, c)
 			continue
 		}

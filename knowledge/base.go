@@ -10,9 +10,11 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,27 +51,28 @@ type snapshot struct {
 // doc is an entry with its analysed text.
 type doc struct {
 	entry    *faq.Entry
-	qTerms   []string   // question and alternatives
-	tagTerms []string   // tags
-	catTerms []string   // category title
-	aTerms   []string   // answer
-	phrases  []phrase   // each phrasing (question, alternatives, tags) on its own
+	qTerms   []string // question and alternatives
+	tagTerms []string // tags
+	catTerms []string // category title
+	aTerms   []string // answer
+	phrases  []phrase // each phrasing (question, alternatives, tags) on its own
 	strong   map[string]bool
 	all      map[string]bool
-	// Prefixes of the terms: words of one family («скидка», «скидочный»;
-	// «подать», «подавать») share them where their stems differ.
-	strongPre map[string]bool
-	allPre    map[string]bool
-	pairs    map[[2]string]bool // adjacent terms of the phrasings
-	// phraseTerms is used while building.
+	// The terms sorted, to find words of one family («скидка»,
+	// «скидочный»; «подать», «подавать») where their stems differ.
+	strongSorted []string
+	allSorted    []string
+	pairs        map[[2]string]bool // adjacent terms of the phrasings
+	// phraseTerms and words are used while building.
 	phraseTerms [][]string
+	words       []string
 }
 
 // phrase is one phrasing of an entry as a set of terms.
 type phrase struct {
-	terms map[string]bool
-	pre   map[string]bool
-	norm  float64 // Euclidean norm of the terms' idf weights
+	terms  map[string]bool
+	sorted []string
+	norm   float64 // Euclidean norm of the terms' idf weights
 }
 
 // New builds a base from entries.
@@ -112,58 +115,39 @@ func (b *Base) Close() error {
 }
 
 func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
-	words := map[string]int{}
-	for _, e := range entries {
-		for _, t := range entryTexts(e) {
-			for _, w := range strings.FieldsFunc(fold(t), notWordRune) {
-				if !isNumber(w) {
-					words[w]++
-				}
-			}
-		}
-	}
-	an := newAnalyzer(b.lx, words)
+	// Entries are analysed without the vocabulary (they are the
+	// vocabulary: nothing in them is corrected or converted); the words
+	// they yield then make the vocabulary that messages are read against.
+	an := newAnalyzer(b.lx)
 	s := &snapshot{an: an, docs: make(map[string]*doc, len(entries)), idf: map[string]float64{}}
-	docs := make([]*doc, 0, len(entries))
-	df := map[string]int{}
-	for _, e := range entries {
-		d := &doc{entry: e, strong: map[string]bool{}, all: map[string]bool{}, pairs: map[[2]string]bool{}}
-		phr := append([]string{e.Question}, e.Alternatives...)
-		var phrTerms [][]string
-		for _, p := range phr {
-			t := an.analyze(p).terms
-			d.qTerms = append(d.qTerms, t...)
-			phrTerms = append(phrTerms, t)
-		}
-		d.tagTerms = an.analyze(strings.Join(e.Tags, " ")).terms
-		phrTerms = append(phrTerms, d.tagTerms)
-		d.catTerms = an.analyze(faq.CategoryTitle(e.Category)).terms
-		d.aTerms = an.analyze(e.AnswerTo("")).terms
-		for _, p := range phrTerms {
-			for i, t := range p {
-				d.strong[t] = true
-				if i > 0 {
-					d.pairs[[2]string{p[i-1], t}] = true
-				}
+	docs := make([]*doc, len(entries))
+	// Analysing the entries is most of the work of a rebuild; the analyzer
+	// is read-only now, so the cores share it.
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(entries); i += workers {
+				docs[i] = analyzeDoc(an, entries[i])
 			}
-		}
-		for _, t := range d.catTerms {
-			d.strong[t] = true
-		}
-		for t := range d.strong {
-			d.all[t] = true
-		}
-		for _, t := range d.aTerms {
-			d.all[t] = true
-		}
-		d.strongPre, d.allPre = prefixes(d.strong), prefixes(d.all)
+		}(w)
+	}
+	wg.Wait()
+	df := map[string]int{}
+	words := map[string]int{}
+	for _, d := range docs {
 		for t := range d.all {
 			df[t]++
 		}
-		s.docs[e.ID] = d
-		docs = append(docs, d)
-		d.phraseTerms = phrTerms
+		for _, w := range d.words {
+			words[w]++
+		}
+		d.words = nil
+		s.docs[d.entry.ID] = d
 	}
+	an.learn(words)
 	n := float64(len(entries))
 	for t, c := range df {
 		s.idf[t] = math.Log(1 + n/float64(c))
@@ -178,7 +162,7 @@ func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
 				}
 			}
 			ph.norm = math.Sqrt(ph.norm)
-			ph.pre = prefixes(ph.terms)
+			ph.sorted = sortedKeys(ph.terms)
 			if ph.norm > 0 {
 				d.phrases = append(d.phrases, ph)
 			}
@@ -218,13 +202,51 @@ func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
 	return s, nil
 }
 
-func entryTexts(e *faq.Entry) []string {
-	t := append([]string{e.Question, e.Answer, faq.CategoryTitle(e.Category)}, e.Alternatives...)
-	t = append(t, e.Tags...)
-	for _, a := range e.AnswerFor {
-		t = append(t, a)
+// analyzeDoc analyses the text of one entry.
+func analyzeDoc(an *analyzer, e *faq.Entry) *doc {
+	d := &doc{entry: e, strong: map[string]bool{}, all: map[string]bool{}, pairs: map[[2]string]bool{}}
+	read := func(text string) []string {
+		a := an.analyzeEntry(text)
+		for _, w := range a.words {
+			if !w.number {
+				d.words = append(d.words, w.surface)
+			}
+		}
+		return a.terms
 	}
-	return t
+	var phrTerms [][]string
+	for _, p := range append([]string{e.Question}, e.Alternatives...) {
+		t := read(p)
+		d.qTerms = append(d.qTerms, t...)
+		phrTerms = append(phrTerms, t)
+	}
+	d.tagTerms = read(strings.Join(e.Tags, " "))
+	phrTerms = append(phrTerms, d.tagTerms)
+	d.catTerms = read(faq.CategoryTitle(e.Category))
+	d.aTerms = read(e.AnswerTo(""))
+	for _, v := range e.AnswerFor {
+		read(v)
+	}
+	for _, p := range phrTerms {
+		for i, t := range p {
+			d.strong[t] = true
+			if i > 0 {
+				d.pairs[[2]string{p[i-1], t}] = true
+			}
+		}
+	}
+	for _, t := range d.catTerms {
+		d.strong[t] = true
+	}
+	for t := range d.strong {
+		d.all[t] = true
+	}
+	for _, t := range d.aTerms {
+		d.all[t] = true
+	}
+	d.strongSorted, d.allSorted = sortedKeys(d.strong), sortedKeys(d.all)
+	d.phraseTerms = phrTerms
+	return d
 }
 
 // Entry returns the entry with the given id, or nil.
@@ -279,23 +301,20 @@ const (
 	familyMin    = 4
 )
 
-// prefixes returns every prefix of familyMin or more runes of the terms.
-func prefixes(terms map[string]bool) map[string]bool {
-	out := make(map[string]bool, len(terms)*3)
-	for t := range terms {
-		r := []rune(t)
-		for n := familyMin; n <= len(r); n++ {
-			out[string(r[:n])] = true
-		}
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
+	sort.Strings(out)
 	return out
 }
 
-// family reports whether a stem of the set with prefixes pre is of one
-// family with t: t is a prefix of it, it is a prefix of t, or both share
-// familyPrefix runes.
-func family(t string, terms, pre map[string]bool) bool {
-	if pre[t] {
+// family reports whether a stem of terms (sorted holds the same stems in
+// order) is of one family with t: t is a prefix of it, it is a prefix of
+// t, or both share familyPrefix runes.
+func family(t string, terms map[string]bool, sorted []string) bool {
+	if hasPrefixed(sorted, t) {
 		return true
 	}
 	r := []rune(t)
@@ -304,5 +323,11 @@ func family(t string, terms, pre map[string]bool) bool {
 			return true
 		}
 	}
-	return len(r) > familyPrefix && pre[string(r[:familyPrefix])]
+	return len(r) > familyPrefix && hasPrefixed(sorted, string(r[:familyPrefix]))
+}
+
+// hasPrefixed reports whether a string of sorted starts with p.
+func hasPrefixed(sorted []string, p string) bool {
+	i := sort.SearchStrings(sorted, p)
+	return i < len(sorted) && strings.HasPrefix(sorted[i], p)
 }

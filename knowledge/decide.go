@@ -21,12 +21,12 @@ type thresholds struct {
 }
 
 var defaultThresholds = thresholds{
-	answer:     0.55,
-	margin:     0.05,
+	answer:     0.45,
+	margin:     0.06,
 	clarify:    0.35,
 	clarifyGap: 0.12,
 	cue:        2,
-	cueStrong:  0.9,
+	cueStrong:  0.8,
 	offtopic:   0.6,
 }
 

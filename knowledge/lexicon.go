@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The dictionaries of the analysis are data, kept in lexicon/*.txt.
@@ -142,5 +144,17 @@ func eachLine(name string, fn func(n int, line string) error) error {
 
 // fold lowercases and writes ё as е.
 func fold(s string) string {
-	return strings.NewReplacer("ё", "е", "Ё", "е").Replace(strings.ToLower(s))
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == 'ё' || r == 'Ё':
+			return 'е'
+		case r < utf8.RuneSelf:
+			if 'A' <= r && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			return r
+		default:
+			return unicode.ToLower(r)
+		}
+	}, s)
 }

@@ -99,13 +99,13 @@ func (s *snapshot) features(d *doc, terms []string, w map[string]float64, total 
 		switch {
 		case d.strong[t]:
 			f.strong += wt
-		case len(t) >= 2*familyMin && family(t, d.strong, d.strongPre):
+		case len(t) >= 2*familyMin && family(t, d.strong, d.strongSorted):
 			f.strong += familyCredit * wt
 		}
 		switch {
 		case d.all[t]:
 			f.all += wt
-		case len(t) >= 2*familyMin && family(t, d.all, d.allPre):
+		case len(t) >= 2*familyMin && family(t, d.all, d.allSorted):
 			f.all += familyCredit * wt
 		}
 	}
@@ -122,7 +122,7 @@ func (s *snapshot) features(d *doc, terms []string, w map[string]float64, total 
 			switch {
 			case p.terms[t]:
 				dot += wt * s.idfOr(t, wt)
-			case len(t) >= 2*familyMin && family(t, p.terms, p.pre):
+			case len(t) >= 2*familyMin && family(t, p.terms, p.sorted):
 				dot += familyCredit * wt * s.idfOr(t, wt)
 			}
 		}

@@ -40,6 +40,7 @@ func fromLayout(w string) string {
 // translitPairs are tried longest first.
 var translitPairs = []struct{ lat, cyr string }{
 	{"shch", "щ"}, {"sch", "щ"}, {"tsh", "ч"},
+	{"iya", "ия"}, {"iyu", "ию"}, {"iye", "ие"}, {"iyo", "ие"},
 	{"zh", "ж"}, {"kh", "х"}, {"ch", "ч"}, {"sh", "ш"}, {"ts", "ц"}, {"tz", "ц"},
 	{"yu", "ю"}, {"ju", "ю"}, {"ya", "я"}, {"ja", "я"}, {"yo", "е"}, {"jo", "е"},
 	{"ye", "е"}, {"je", "е"}, {"iy", "ий"}, {"yi", "ый"}, {"yy", "ый"}, {"ij", "ий"},
