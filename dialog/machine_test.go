@@ -109,8 +109,10 @@ func TestMachineConversation(t *testing.T) {
 	say(t, m, press("m:human"), "персональных данных")
 	say(t, m, press("consent:yes"), "Как к вам обращаться")
 	say(t, m, text("Анна"), "телефон или e-mail")
-	say(t, m, text("+7 900 123-45-67"), "Опишите")
-	say(t, m, text("Можно ли заселиться в общежитие раньше 1 сентября?"), "Проверьте")
+	// The unanswered question is carried into the appeal; the client may edit it.
+	say(t, m, text("+7 900 123-45-67"), "Вопрос: сколько стоит общага")
+	say(t, m, press("confirm:edit"), "Опишите")
+	say(t, m, text("Можно ли заселиться в общежитие раньше 1 сентября?"), "Вопрос: Можно ли заселиться в общежитие раньше 1 сентября?")
 	say(t, m, press("confirm:yes"), "№ 2026-000001 зарегистрировано")
 	say(t, m, media(bot.Photo), "") // acknowledged by the registration message just before
 

@@ -295,7 +295,9 @@ func (t *turn) callback() {
 func (t *turn) miss(offerOthers bool) {
 	t.s.Misses++
 	if t.s.Misses >= 2 {
-		t.s.Step = StepMenu
+		// StepAsk: a typed reply is a new question; the button carries the
+		// unanswered one to the manager.
+		t.s.Step = StepAsk
 		t.say(txtOfferHuman, offerHumanButtons()...)
 		return
 	}

@@ -196,7 +196,7 @@ func TestStep(t *testing.T) {
 			msg: press("fb:no"), wantStep: StepClarify, wantButtons: []string{"q:dormitory-apply", "clar:other"},
 			wantEffect: FeedbackEffect{Feedback{EntryID: "dormitory-cost", Helpful: false, Query: "q", Channel: bot.Telegram}}},
 		{name: "second unhelpful turn offers a manager", state: State{Step: StepClarify, Misses: 1}, msg: press("clar:other"),
-			wantStep: StepMenu, wantText: "передам ваш вопрос менеджеру", wantButtons: []string{"m:human"}},
+			wantStep: StepAsk, wantText: "передам ваш вопрос менеджеру", wantButtons: []string{"m:human"}},
 		{name: "unhelpful without alternatives asks to rephrase", state: State{Step: StepAnswered, Entry: "tuition-cost"}, msg: press("fb:no"),
 			wantStep: StepAsk, wantText: "по-другому", anyEffects: true},
 		{name: "escalate asks consent first", state: State{Step: StepMenu}, msg: text("хочу перевестись на другой факультет"),
