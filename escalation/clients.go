@@ -31,9 +31,7 @@ func NormalizePhone(p string) string {
 // verified phone or e-mail, or creates one; it stores what info adds and
 // returns the client's id and group. An identity whose verified contact
 // belongs to another client merges the two (the older one survives).
-func (s *Service) resolveClient(ctx context.Context, tx pgx.Tx, info ClientInfo, now time.Time) (int64, Group, error) {
-	info.Phone = NormalizePhone(info.Phone)
-	info.Email = strings.ToLower(strings.TrimSpace(info.Email))
+func (s *Service) resolveClient(ctx context.Context, tx querier, info ClientInfo, now time.Time) (int64, Group, error) {
 	var id int64
 	err := tx.QueryRow(ctx, `SELECT client_id FROM esc_identities WHERE channel = $1 AND external_id = $2`,
 		info.Channel, info.ExternalID).Scan(&id)
@@ -82,30 +80,38 @@ func (s *Service) resolveClient(ctx context.Context, tx pgx.Tx, info ClientInfo,
 		}
 	}
 	var group Group
+	err = tx.QueryRow(ctx, clientUpdateSQL, clientUpdateArgs(id, info)...).Scan(&id, &group)
+	return id, group, err
+}
+
+// clientUpdateSQL stores what a ClientInfo adds to client $1, or if $1 is
+// null to the client of the identity ($11, $12), and returns its id and group.
+const clientUpdateSQL = `UPDATE esc_clients SET
+		name = coalesce(nullif($2, ''), name),
+		client_group = coalesce(nullif($3, ''), client_group),
+		phone_verified = CASE WHEN $4 = '' THEN phone_verified ELSE $5 OR (phone = $4 AND phone_verified) END,
+		phone = coalesce(nullif($4, ''), phone),
+		email_verified = CASE WHEN $6 = '' THEN email_verified ELSE $7 OR (email = $6 AND email_verified) END,
+		email = coalesce(nullif($6, ''), email),
+		consent_at = coalesce($8, consent_at),
+		consent_channel = CASE WHEN $8::timestamptz IS NULL THEN consent_channel ELSE $9 END,
+		consent_version = CASE WHEN $8::timestamptz IS NULL THEN consent_version ELSE $10 END
+	WHERE id = coalesce($1, (SELECT client_id FROM esc_identities WHERE channel = $11 AND external_id = $12))
+	RETURNING id, client_group`
+
+func clientUpdateArgs(id int64, info ClientInfo) []any {
 	var consentAt *time.Time
 	var consentChannel, consentVersion string
 	if c := info.Consent; c != nil {
 		consentAt, consentChannel, consentVersion = &c.At, string(c.Channel), c.Version
 	}
-	err = tx.QueryRow(ctx, `UPDATE esc_clients SET
-			name = coalesce(nullif($2, ''), name),
-			client_group = coalesce(nullif($3, ''), client_group),
-			phone_verified = CASE WHEN $4 = '' THEN phone_verified ELSE $5 OR (phone = $4 AND phone_verified) END,
-			phone = coalesce(nullif($4, ''), phone),
-			email_verified = CASE WHEN $6 = '' THEN email_verified ELSE $7 OR (email = $6 AND email_verified) END,
-			email = coalesce(nullif($6, ''), email),
-			consent_at = coalesce($8, consent_at),
-			consent_channel = CASE WHEN $8::timestamptz IS NULL THEN consent_channel ELSE $9 END,
-			consent_version = CASE WHEN $8::timestamptz IS NULL THEN consent_version ELSE $10 END
-		WHERE id = $1 RETURNING client_group`,
-		id, info.Name, info.Group, info.Phone, info.PhoneVerified, info.Email, info.EmailVerified,
-		consentAt, consentChannel, consentVersion).Scan(&group)
-	return id, group, err
+	return []any{nullID(id), info.Name, info.Group, info.Phone, info.PhoneVerified, info.Email, info.EmailVerified,
+		consentAt, consentChannel, consentVersion, info.Channel, info.ExternalID}
 }
 
 // findVerified returns a client other than self with the verified phone or
 // e-mail of info, or 0.
-func findVerified(ctx context.Context, tx pgx.Tx, info ClientInfo, self int64) (int64, error) {
+func findVerified(ctx context.Context, tx querier, info ClientInfo, self int64) (int64, error) {
 	phone, email := "", ""
 	if info.PhoneVerified {
 		phone = info.Phone
@@ -130,7 +136,7 @@ func findVerified(ctx context.Context, tx pgx.Tx, info ClientInfo, self int64) (
 // addIdentity links the identity of info to clientID and returns the
 // identity's client: clientID, or the client a concurrent transaction
 // linked it to first.
-func (s *Service) addIdentity(ctx context.Context, tx pgx.Tx, clientID int64, info ClientInfo) (int64, error) {
+func (s *Service) addIdentity(ctx context.Context, tx querier, clientID int64, info ClientInfo) (int64, error) {
 	tag, err := tx.Exec(ctx, `INSERT INTO esc_identities (channel, external_id, client_id) VALUES ($1, $2, $3)
 		ON CONFLICT DO NOTHING`, info.Channel, info.ExternalID, clientID)
 	if err != nil || tag.RowsAffected() == 1 {
@@ -237,7 +243,7 @@ func (s *Service) Merge(ctx context.Context, keep, drop int64) (*Client, error) 
 	return s.Client(ctx, keep)
 }
 
-func mergeTx(ctx context.Context, tx pgx.Tx, keep, drop int64) error {
+func mergeTx(ctx context.Context, tx querier, keep, drop int64) error {
 	rows, err := tx.Query(ctx, `SELECT id, merged_into IS NOT NULL FROM esc_clients WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, keep, drop)
 	if err != nil {
 		return err

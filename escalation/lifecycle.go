@@ -22,26 +22,37 @@ type step struct {
 }
 
 // change locks the appeal, lets fn decide and modify it, and writes the
-// appeal, its history entry, message and events in one transaction.
-func (s *Service) change(ctx context.Context, id int64, what string, fn func(tx pgx.Tx, a *Appeal, now time.Time) (step, error)) (*Appeal, *Message, error) {
+// appeal, its history entry, message and events in one transaction of two
+// round trips. pre, if not nil, queues statements to run right after the
+// appeal is locked, in the first round trip.
+func (s *Service) change(ctx context.Context, id int64, what string, pre func(b *pgx.Batch),
+	fn func(q querier, a *Appeal, now time.Time) (step, error)) (*Appeal, *Message, error) {
 	var (
 		a   *Appeal
 		msg *Message
 	)
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		var err error
-		a, err = scanAppeal(tx.QueryRow(ctx, `SELECT `+appealCols+` FROM esc_appeals WHERE id = $1 FOR UPDATE`, id))
-		if err != nil {
+	err := s.withTx(ctx, func(c *pgx.Conn) error {
+		var b pgx.Batch
+		b.Queue("BEGIN")
+		b.Queue(`SELECT `+appealCols+` FROM esc_appeals WHERE id = $1 FOR UPDATE`, id).QueryRow(func(r pgx.Row) error {
+			var err error
+			a, err = scanAppeal(r)
+			return err
+		})
+		if pre != nil {
+			pre(&b)
+		}
+		if err := c.SendBatch(ctx, &b).Close(); err != nil {
 			return err
 		}
 		from, reopened := a.Status, a.Reopened
 		now := s.now()
-		st, err := fn(tx, a, now)
+		st, err := fn(c, a, now)
 		if err != nil {
 			return err
 		}
 		a.UpdatedAt = now
-		var b pgx.Batch
+		b = pgx.Batch{}
 		b.Queue(`UPDATE esc_appeals SET status = $2, queue = $3, route = $4, assignee_id = $5,
 			forward_note = $6, result = $7, updated_at = $8, first_response_due = $9, resolve_due = $10,
 			first_response_at = $11, resolved_at = $12, closed_at = $13, reopened = $14,
@@ -67,8 +78,9 @@ func (s *Service) change(ctx context.Context, id int64, what string, fn func(tx 
 		for _, k := range st.events {
 			queueEvent(&b, a, k, now)
 		}
+		b.Queue("COMMIT")
 		msg = st.message
-		return tx.SendBatch(ctx, &b).Close()
+		return c.SendBatch(ctx, &b).Close()
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s appeal %d: %w", what, id, err)
@@ -89,7 +101,22 @@ func actorOf(staffID int64) string {
 // taken the same way and stays forwarded. Of concurrent calls for the same
 // appeal exactly one succeeds; the others get ErrIllegalTransition.
 func (s *Service) Assign(ctx context.Context, appealID, staffID, by int64) (*Appeal, error) {
-	a, _, err := s.change(ctx, appealID, "assign", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+	var (
+		name   string
+		active bool
+	)
+	// The person is checked and moved to the end of the round-robin order
+	// in the round trip that locks the appeal.
+	pre := func(b *pgx.Batch) {
+		b.Queue(takeStaffSQL, staffID).QueryRow(func(r pgx.Row) error {
+			err := r.Scan(&name, &active)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("staff %d: %w", staffID, ErrNotFound)
+			}
+			return err
+		})
+	}
+	a, _, err := s.change(ctx, appealID, "assign", pre, func(q querier, a *Appeal, now time.Time) (step, error) {
 		if a.Status == StatusForwarded && a.AssigneeID == 0 {
 			// taking from a personal-manager or department queue
 		} else if !CanTransition(a.Status, StatusAssigned) {
@@ -97,9 +124,8 @@ func (s *Service) Assign(ctx context.Context, appealID, staffID, by int64) (*App
 		} else {
 			a.Status = StatusAssigned
 		}
-		name, err := s.takeStaff(ctx, tx, staffID)
-		if err != nil {
-			return step{}, err
+		if !active {
+			return step{}, fmt.Errorf("%w: staff %d is inactive", ErrInvalid, staffID)
 		}
 		a.AssigneeID = staffID
 		return step{transition: true, staffID: by, actor: actorOf(by),
@@ -108,15 +134,16 @@ func (s *Service) Assign(ctx context.Context, appealID, staffID, by int64) (*App
 	return a, err
 }
 
+const takeStaffSQL = `UPDATE esc_staff SET last_assigned_at = clock_timestamp() WHERE id = $1 RETURNING name, active`
+
 // takeStaff checks that the person exists and is active and moves them to
 // the end of the round-robin order.
-func (s *Service) takeStaff(ctx context.Context, tx pgx.Tx, staffID int64) (string, error) {
+func (s *Service) takeStaff(ctx context.Context, tx querier, staffID int64) (string, error) {
 	var (
 		name   string
 		active bool
 	)
-	err := tx.QueryRow(ctx, `UPDATE esc_staff SET last_assigned_at = clock_timestamp()
-		WHERE id = $1 RETURNING name, active`, staffID).Scan(&name, &active)
+	err := tx.QueryRow(ctx, takeStaffSQL, staffID).Scan(&name, &active)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("staff %d: %w", staffID, ErrNotFound)
 	}
@@ -133,7 +160,7 @@ func (s *Service) takeStaff(ctx context.Context, tx pgx.Tx, staffID int64) (stri
 // now and has fewer open appeals than the cap. It locks the queue's staff
 // rows so that concurrent assignments respect the cap. It returns
 // ErrNoStaffAvailable when nobody fits.
-func (s *Service) pickStaff(ctx context.Context, tx pgx.Tx, q Queue, now time.Time) (int64, string, error) {
+func (s *Service) pickStaff(ctx context.Context, tx querier, q Queue, now time.Time) (int64, string, error) {
 	rows, err := tx.Query(ctx, `SELECT s.id, s.name, s.hours, s.max_open,
 			(SELECT count(*) FROM esc_appeals a WHERE a.assignee_id = s.id
 			 AND a.status IN ('new', 'assigned', 'forwarded', 'answered'))
@@ -176,7 +203,7 @@ func (s *Service) pickStaff(ctx context.Context, tx pgx.Tx, q Queue, now time.Ti
 // person of the queue, round-robin. With nobody available it returns
 // ErrNoStaffAvailable and the appeal keeps waiting in the queue.
 func (s *Service) AssignNext(ctx context.Context, appealID int64) (*Appeal, error) {
-	a, _, err := s.change(ctx, appealID, "assign", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "assign", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		to := StatusAssigned
 		if a.Status == StatusForwarded && a.AssigneeID == 0 {
 			to = StatusForwarded
@@ -238,7 +265,7 @@ type Forwarding struct {
 // Forward hands an assigned (or answered, or forwarded) appeal to a personal
 // manager or department head.
 func (s *Service) Forward(ctx context.Context, appealID int64, f Forwarding) (*Appeal, error) {
-	a, _, err := s.change(ctx, appealID, "forward", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "forward", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		if !CanTransition(a.Status, StatusForwarded) {
 			return step{}, illegal(a.Status, StatusForwarded)
 		}
@@ -295,7 +322,7 @@ func (s *Service) AddMessage(ctx context.Context, appealID int64, m Message) (*M
 	default:
 		return nil, fmt.Errorf("add message to appeal %d: %w: unknown author %q", appealID, ErrInvalid, m.Author)
 	}
-	_, msg, err := s.change(ctx, appealID, "add message to", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+	_, msg, err := s.change(ctx, appealID, "add message to", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		st := step{message: &m, staffID: m.StaffID, actor: actorOf(m.StaffID)}
 		switch m.Author {
 		case FromOperator:
@@ -329,7 +356,7 @@ func (s *Service) Resolve(ctx context.Context, appealID int64, result string, by
 	if strings.TrimSpace(result) == "" {
 		return nil, fmt.Errorf("resolve appeal %d: %w: empty result", appealID, ErrInvalid)
 	}
-	a, _, err := s.change(ctx, appealID, "resolve", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "resolve", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		if !CanTransition(a.Status, StatusResolved) {
 			return step{}, illegal(a.Status, StatusResolved)
 		}
@@ -343,7 +370,7 @@ func (s *Service) Resolve(ctx context.Context, appealID int64, result string, by
 // Close completes a resolved appeal once the client has been told (and
 // perhaps has rated the answer).
 func (s *Service) Close(ctx context.Context, appealID int64, comment string, by int64) (*Appeal, error) {
-	a, _, err := s.change(ctx, appealID, "close", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "close", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		if !CanTransition(a.Status, StatusClosed) {
 			return step{}, illegal(a.Status, StatusClosed)
 		}
@@ -357,7 +384,7 @@ func (s *Service) Close(ctx context.Context, appealID int64, comment string, by 
 // Reopen returns a resolved or closed appeal to its owner (or to its queue
 // if it has none) within the reopen window, with a new resolution deadline.
 func (s *Service) Reopen(ctx context.Context, appealID int64, comment string, by int64) (*Appeal, error) {
-	a, _, err := s.change(ctx, appealID, "reopen", func(tx pgx.Tx, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "reopen", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		if err := s.reopen(a, now); err != nil {
 			return step{}, err
 		}

@@ -147,7 +147,9 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("after the operator's reply: status %s, first response %v", a.Status, a.FirstResponseAt)
 	}
 	message(escalation.Message{Author: escalation.FromClient, Text: "Спасибо, жду"})
-	a = step("resolve", func() (*escalation.Appeal, error) { return s.Resolve(ctx, a.ID, "Справка готова, заберите в 101", head.ID) }, escalation.StatusResolved)
+	a = step("resolve", func() (*escalation.Appeal, error) {
+		return s.Resolve(ctx, a.ID, "Справка готова, заберите в 101", head.ID)
+	}, escalation.StatusResolved)
 	a = step("close", func() (*escalation.Appeal, error) { return s.Close(ctx, a.ID, "клиент уведомлён", 0) }, escalation.StatusClosed)
 	if got, _ := s.OpenAppealFor(ctx, escalation.Telegram, chat); got != nil {
 		t.Errorf("OpenAppealFor a closed appeal = %d, want nil", got.ID)

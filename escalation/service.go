@@ -206,41 +206,65 @@ func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
 	if req.Attachments == nil {
 		req.Attachments = []Attachment{}
 	}
+	req.Client.Phone = NormalizePhone(req.Client.Phone)
+	req.Client.Email = strings.ToLower(strings.TrimSpace(req.Client.Email))
 	now := s.now()
-	frDue, resDue := s.Deadlines(now)
-	var a *Appeal
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		clientID, group, err := s.resolveClient(ctx, tx, req.Client, now)
-		if err != nil {
+	a := &Appeal{Channel: req.Client.Channel, ExternalID: req.Client.ExternalID, Kind: req.Kind,
+		Topic: req.Topic, Text: req.Text, Transcript: req.Transcript, Attachments: req.Attachments,
+		Status: StatusNew, Queue: QueueContact, CreatedAt: now, UpdatedAt: now}
+	a.FirstResponseDue, a.ResolveDue = s.Deadlines(now)
+	year := now.In(s.Calendar().loc()).Year()
+	err := s.withTx(ctx, func(c *pgx.Conn) error {
+		// First round trip: an id, and the client when the chat is known
+		// and brings no verified contact that could link it to another.
+		var b pgx.Batch
+		b.Queue("BEGIN")
+		b.Queue(`SELECT nextval('esc_appeals_id_seq')`).QueryRow(func(r pgx.Row) error { return r.Scan(&a.ID) })
+		if !req.Client.PhoneVerified && !req.Client.EmailVerified {
+			b.Queue(clientUpdateSQL, clientUpdateArgs(0, req.Client)...).QueryRow(func(r pgx.Row) error {
+				if err := r.Scan(&a.ClientID, &a.Group); !errors.Is(err, pgx.ErrNoRows) {
+					return err
+				}
+				return nil
+			})
+		}
+		if err := c.SendBatch(ctx, &b).Close(); err != nil {
 			return err
 		}
-		a, err = scanAppeal(tx.QueryRow(ctx, `
+		if a.ClientID == 0 {
+			var err error
+			if a.ClientID, a.Group, err = s.resolveClient(ctx, c, req.Client, now); err != nil {
+				return err
+			}
+		}
+		// Second: the appeal with its number (the year's counter is locked
+		// only from here to COMMIT), history, event, COMMIT.
+		b = pgx.Batch{}
+		b.Queue(`
 			WITH n AS (
-				INSERT INTO esc_appeal_numbers AS c (year, last) VALUES ($1, 1)
+				INSERT INTO esc_appeal_numbers AS c (year, last) VALUES ($2, 1)
 				ON CONFLICT (year) DO UPDATE SET last = c.last + 1
 				RETURNING last
 			), r AS (
 				SELECT queue FROM esc_routes
-				WHERE topic IN ($7, '*') AND client_group IN ($8, '*')
+				WHERE topic IN ($8, '*') AND client_group IN ($9, '*')
 				ORDER BY client_group <> '*' DESC, topic <> '*' DESC
 				LIMIT 1
 			)
-			INSERT INTO esc_appeals (number, client_id, channel, external_id, kind, topic, client_group,
+			INSERT INTO esc_appeals (id, number, client_id, channel, external_id, kind, topic, client_group,
 				text, transcript, attachments, status, queue, route, created_at, updated_at,
 				first_response_due, resolve_due)
-			SELECT $1::int || '-' || lpad(n.last::text, 6, '0'), $2, $3, $4, $5, $7, $8, $6, $9, $10,
-				'new', 'contact', coalesce((SELECT queue FROM r), 'contact'), $11, $11, $12, $13
+			SELECT $1, $2::int || '-' || lpad(n.last::text, 6, '0'), $3, $4, $5, $6, $8, $9, $7, $10, $11,
+				'new', 'contact', coalesce((SELECT queue FROM r), 'contact'), $12, $12, $13, $14
 			FROM n
-			RETURNING `+appealCols,
-			now.In(s.Calendar().loc()).Year(), clientID, req.Client.Channel, req.Client.ExternalID,
-			req.Kind, req.Text, req.Topic, group, req.Transcript, req.Attachments, now, frDue, resDue))
-		if err != nil {
-			return err
-		}
-		var b pgx.Batch
+			RETURNING number, route`,
+			a.ID, year, a.ClientID, a.Channel, a.ExternalID, a.Kind, a.Text, a.Topic, a.Group,
+			a.Transcript, a.Attachments, now, a.FirstResponseDue, a.ResolveDue).
+			QueryRow(func(r pgx.Row) error { return r.Scan(&a.Number, &a.Route) })
 		queueHistory(&b, a.ID, "", StatusNew, 0, "client", "", now)
 		queueEvent(&b, a, EventOpened, now)
-		return tx.SendBatch(ctx, &b).Close()
+		b.Queue("COMMIT")
+		return c.SendBatch(ctx, &b).Close()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open appeal for %s:%s: %w", req.Client.Channel, req.Client.ExternalID, err)
@@ -256,7 +280,9 @@ func queueHistory(b *pgx.Batch, appealID int64, from, to Status, staffID int64, 
 func queueEvent(b *pgx.Batch, a *Appeal, kind EventKind, at time.Time) {
 	e := Event{Kind: kind, AppealID: a.ID, Number: a.Number, Status: a.Status, Queue: a.Queue,
 		AssigneeID: a.AssigneeID, Channel: a.Channel, ExternalID: a.ExternalID, At: at}
-	b.Queue(`INSERT INTO esc_outbox (kind, appeal_id, payload, created_at) VALUES ($1, $2, $3, $4)`,
+	// The number is taken from the row: Open learns it in the same batch.
+	b.Queue(`INSERT INTO esc_outbox (kind, appeal_id, payload, created_at)
+		VALUES ($1, $2, $3::jsonb || jsonb_build_object('number', (SELECT number FROM esc_appeals WHERE id = $2)), $4)`,
 		kind, a.ID, e, at)
 	b.Queue(`SELECT pg_notify('esc_outbox', '')`)
 }
