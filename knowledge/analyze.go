@@ -219,7 +219,7 @@ func (a *analyzer) knownCount(s string) int {
 			continue
 		}
 		switch {
-		case a.known[w], a.stems[a.stem(w)], a.lx.slangForm(a.stem(w)):
+		case a.known[w], a.stems[a.stem(w)], a.lx.slangForm(a.stem(w)), a.lx.cueWord(w):
 			n += 2
 		default:
 			if _, ok := a.spell.correct(w); ok {

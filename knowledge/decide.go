@@ -224,3 +224,17 @@ func matchCue(pattern []string, words []word) bool {
 	}
 	return false
 }
+
+// cueWord reports whether w begins with a word of a sign (of four runes or
+// more), so that a message typed on the wrong layout is recognised by
+// its signs too.
+func (lx *lexicon) cueWord(w string) bool {
+	for _, c := range lx.cues {
+		for _, p := range c.words {
+			if len(p) >= 8 && strings.HasPrefix(w, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
