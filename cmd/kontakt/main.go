@@ -41,6 +41,13 @@ commands:
   faq eval --kb FILE --queries FILE.jsonl [--json]
                              measure answer quality without any server
   chat [--kb FILE] [--as ID]  talk to the bot in the terminal (needs REDIS_URL)
+  appeals list [--status S,..] [--queue Q] [--assignee ID] [--overdue] [--limit N]
+                             list appeals, newest first (contacts masked)
+  appeals show NUMBER        everything about one appeal (2026-000123 or id)
+  staff add --name NAME --roles R,.. [--department D] [--hours 09:00-18:00]
+            [--max-open N] [--telegram ID] [--email E] [--inactive]
+                             register a person who answers appeals
+  staff list [--queue Q]     list staff
   help                       this text
 
 Configuration comes from the environment; see README.md.
@@ -60,6 +67,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runFAQ(ctx, args, getenv, stdout, stderr)
 	case "chat":
 		return runChat(ctx, args, getenv, stdin, stdout, stderr)
+	case "appeals":
+		return runAppeals(ctx, args, getenv, stdout, stderr)
+	case "staff":
+		return runStaff(ctx, args, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, getenv, stdout)
 	case "serve":
