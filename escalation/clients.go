@@ -80,33 +80,36 @@ func (s *Service) resolveClient(ctx context.Context, tx querier, info ClientInfo
 		}
 	}
 	var group Group
-	err = tx.QueryRow(ctx, clientUpdateSQL, clientUpdateArgs(id, info)...).Scan(&id, &group)
+	err = tx.QueryRow(ctx, clientUpdateSQL, clientArgs(id, info)).Scan(&id, &group)
 	return id, group, err
 }
 
-// clientUpdateSQL stores what a ClientInfo adds to client $1, or if $1 is
-// null to the client of the identity ($11, $12), and returns its id and group.
+// clientUpdateSQL stores what a ClientInfo adds to the client @client_id, or
+// if that is null to the client of the identity (@channel, @external_id), and
+// returns its id and group. It is a part of openSQL.
 const clientUpdateSQL = `UPDATE esc_clients SET
-		name = coalesce(nullif($2, ''), name),
-		client_group = coalesce(nullif($3, ''), client_group),
-		phone_verified = CASE WHEN $4 = '' THEN phone_verified ELSE $5 OR (phone = $4 AND phone_verified) END,
-		phone = coalesce(nullif($4, ''), phone),
-		email_verified = CASE WHEN $6 = '' THEN email_verified ELSE $7 OR (email = $6 AND email_verified) END,
-		email = coalesce(nullif($6, ''), email),
-		consent_at = coalesce($8, consent_at),
-		consent_channel = CASE WHEN $8::timestamptz IS NULL THEN consent_channel ELSE $9 END,
-		consent_version = CASE WHEN $8::timestamptz IS NULL THEN consent_version ELSE $10 END
-	WHERE id = coalesce($1, (SELECT client_id FROM esc_identities WHERE channel = $11 AND external_id = $12))
+		name = coalesce(nullif(@name, ''), name),
+		client_group = coalesce(nullif(@group, ''), client_group),
+		phone_verified = CASE WHEN @phone = '' THEN phone_verified ELSE @phone_verified OR (phone = @phone AND phone_verified) END,
+		phone = coalesce(nullif(@phone, ''), phone),
+		email_verified = CASE WHEN @email = '' THEN email_verified ELSE @email_verified OR (email = @email AND email_verified) END,
+		email = coalesce(nullif(@email, ''), email),
+		consent_at = coalesce(@consent_at, consent_at),
+		consent_channel = CASE WHEN @consent_at::timestamptz IS NULL THEN consent_channel ELSE @consent_channel END,
+		consent_version = CASE WHEN @consent_at::timestamptz IS NULL THEN consent_version ELSE @consent_version END
+	WHERE id = coalesce(@client_id, (SELECT client_id FROM esc_identities WHERE channel = @channel AND external_id = @external_id))
 	RETURNING id, client_group`
 
-func clientUpdateArgs(id int64, info ClientInfo) []any {
+func clientArgs(id int64, info ClientInfo) pgx.NamedArgs {
 	var consentAt *time.Time
 	var consentChannel, consentVersion string
 	if c := info.Consent; c != nil {
 		consentAt, consentChannel, consentVersion = &c.At, string(c.Channel), c.Version
 	}
-	return []any{nullID(id), info.Name, info.Group, info.Phone, info.PhoneVerified, info.Email, info.EmailVerified,
-		consentAt, consentChannel, consentVersion, info.Channel, info.ExternalID}
+	return pgx.NamedArgs{"client_id": nullID(id), "name": info.Name, "group": info.Group, "phone": info.Phone,
+		"phone_verified": info.PhoneVerified, "email": info.Email, "email_verified": info.EmailVerified,
+		"consent_at": consentAt, "consent_channel": consentChannel, "consent_version": consentVersion,
+		"channel": info.Channel, "external_id": info.ExternalID}
 }
 
 // findVerified returns a client other than self with the verified phone or

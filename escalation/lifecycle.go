@@ -52,32 +52,38 @@ func (s *Service) change(ctx context.Context, id int64, what string, pre func(b 
 			return err
 		}
 		a.UpdatedAt = now
-		b = pgx.Batch{}
-		b.Queue(`UPDATE esc_appeals SET status = $2, queue = $3, route = $4, assignee_id = $5,
-			forward_note = $6, result = $7, updated_at = $8, first_response_due = $9, resolve_due = $10,
-			first_response_at = $11, resolved_at = $12, closed_at = $13, reopened = $14,
-			overdue_notified = overdue_notified AND NOT $15
-			WHERE id = $1`,
-			a.ID, a.Status, a.Queue, a.Route, nullID(a.AssigneeID), a.ForwardNote, a.Result, a.UpdatedAt,
-			a.FirstResponseDue, a.ResolveDue, a.FirstResponseAt, a.ResolvedAt, a.ClosedAt, a.Reopened,
-			a.Reopened > reopened) // a reopened appeal may become overdue again
-		if st.transition {
-			queueHistory(&b, a.ID, from, a.Status, st.staffID, st.actor, st.comment, now)
+		kinds := make([]string, len(st.events))
+		for i, k := range st.events {
+			kinds[i] = string(k)
+		}
+		args := pgx.NamedArgs{
+			"id": a.ID, "status": a.Status, "queue": a.Queue, "route": a.Route, "assignee": nullID(a.AssigneeID),
+			"note": a.ForwardNote, "result": a.Result, "now": now, "fr_due": a.FirstResponseDue,
+			"res_due": a.ResolveDue, "fr_at": a.FirstResponseAt, "resolved_at": a.ResolvedAt,
+			"closed_at": a.ClosedAt, "reopened": a.Reopened,
+			"reset_overdue": a.Reopened > reopened, // a reopened appeal may become overdue again
+			"history":       st.transition, "from": from, "staff": nullID(st.staffID), "actor": st.actor, "comment": st.comment,
+			"message": st.message != nil, "kinds": kinds, "event": eventOf(a, "", now),
+			"notify": len(kinds) > 0,
 		}
 		if m := st.message; m != nil {
 			m.AppealID, m.At = a.ID, now
 			if m.Attachments == nil {
 				m.Attachments = []Attachment{}
 			}
-			b.Queue(`INSERT INTO esc_messages (appeal_id, author, staff_id, text, attachments, at)
-				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-				m.AppealID, m.Author, nullID(m.StaffID), m.Text, m.Attachments, m.At).QueryRow(func(r pgx.Row) error {
-				return r.Scan(&m.ID)
-			})
+			args["author"], args["msg_staff"], args["text"], args["attachments"] = m.Author, nullID(m.StaffID), m.Text, m.Attachments
+		} else {
+			args["author"], args["msg_staff"], args["text"], args["attachments"] = "", nil, "", []Attachment{}
 		}
-		for _, k := range st.events {
-			queueEvent(&b, a, k, now)
-		}
+		b = pgx.Batch{}
+		b.Queue(changeSQL, args).QueryRow(func(r pgx.Row) error {
+			var msgID, notified int64
+			err := r.Scan(&msgID, &notified)
+			if st.message != nil {
+				st.message.ID = msgID
+			}
+			return err
+		})
 		b.Queue("COMMIT")
 		msg = st.message
 		return c.SendBatch(ctx, &b).Close()
@@ -87,6 +93,33 @@ func (s *Service) change(ctx context.Context, id int64, what string, pre func(b 
 	}
 	return a, msg, nil
 }
+
+// changeSQL writes a decided change in one statement: the appeal, its
+// history entry (if @history), its message (if @message) and its events
+// (@kinds), and wakes the dispatchers. It returns the message id (0 if
+// none) and the number of notifications sent.
+const changeSQL = `
+WITH u AS (
+	UPDATE esc_appeals SET status = @status, queue = @queue, route = @route, assignee_id = @assignee,
+		forward_note = @note, result = @result, updated_at = @now, first_response_due = @fr_due,
+		resolve_due = @res_due, first_response_at = @fr_at, resolved_at = @resolved_at,
+		closed_at = @closed_at, reopened = @reopened,
+		overdue_notified = overdue_notified AND NOT @reset_overdue
+	WHERE id = @id
+	RETURNING id
+), h AS (
+	INSERT INTO esc_appeal_history (appeal_id, from_status, to_status, staff_id, actor, comment, at)
+	SELECT u.id, @from, @status, @staff, @actor, @comment, @now FROM u WHERE @history
+), m AS (
+	INSERT INTO esc_messages (appeal_id, author, staff_id, text, attachments, at)
+	SELECT u.id, @author, @msg_staff, @text, @attachments, @now FROM u WHERE @message
+	RETURNING id
+), o AS (
+	INSERT INTO esc_outbox (kind, appeal_id, payload, created_at)
+	SELECT k, u.id, @event::jsonb || jsonb_build_object('kind', k), @now FROM u, unnest(@kinds::text[]) k
+	RETURNING 1
+)
+SELECT coalesce((SELECT id FROM m), 0), (SELECT count(*) FROM o, pg_notify('esc_outbox', '') WHERE @notify)`
 
 func actorOf(staffID int64) string {
 	if staffID == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -213,77 +214,95 @@ func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
 		Topic: req.Topic, Text: req.Text, Transcript: req.Transcript, Attachments: req.Attachments,
 		Status: StatusNew, Queue: QueueContact, CreatedAt: now, UpdatedAt: now}
 	a.FirstResponseDue, a.ResolveDue = s.Deadlines(now)
-	year := now.In(s.Calendar().loc()).Year()
-	err := s.withTx(ctx, func(c *pgx.Conn) error {
-		// First round trip: an id, and the client when the chat is known
-		// and brings no verified contact that could link it to another.
-		var b pgx.Batch
-		b.Queue("BEGIN")
-		b.Queue(`SELECT nextval('esc_appeals_id_seq')`).QueryRow(func(r pgx.Row) error { return r.Scan(&a.ID) })
-		if !req.Client.PhoneVerified && !req.Client.EmailVerified {
-			b.Queue(clientUpdateSQL, clientUpdateArgs(0, req.Client)...).QueryRow(func(r pgx.Row) error {
-				if err := r.Scan(&a.ClientID, &a.Group); !errors.Is(err, pgx.ErrNoRows) {
-					return err
-				}
-				return nil
-			})
+	args := pgx.NamedArgs{
+		"year": now.In(s.Calendar().loc()).Year(), "channel": a.Channel, "external_id": a.ExternalID,
+		"kind": a.Kind, "topic": a.Topic, "text": a.Text, "transcript": a.Transcript,
+		"attachments": a.Attachments, "now": now, "fr_due": a.FirstResponseDue, "res_due": a.ResolveDue,
+		"event": Event{Kind: EventOpened, Status: StatusNew, Queue: QueueContact, Channel: a.Channel,
+			ExternalID: a.ExternalID, At: now},
+	}
+	maps.Copy(args, clientArgs(0, req.Client))
+	scan := func(r pgx.Row) error {
+		var notified int
+		return r.Scan(&a.ID, &a.Number, &a.ClientID, &a.Group, &a.Route, &notified)
+	}
+	// A chat already known, without a verified contact that could link it
+	// to another client, takes one statement in one round trip.
+	err := errNoClient
+	if !req.Client.PhoneVerified && !req.Client.EmailVerified {
+		err = scan(s.db.QueryRow(ctx, openSQL, args))
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = errNoClient
 		}
-		if err := c.SendBatch(ctx, &b).Close(); err != nil {
-			return err
-		}
-		if a.ClientID == 0 {
-			var err error
-			if a.ClientID, a.Group, err = s.resolveClient(ctx, c, req.Client, now); err != nil {
+	}
+	if errors.Is(err, errNoClient) {
+		err = s.withTx(ctx, func(c *pgx.Conn) error {
+			if _, err := c.Exec(ctx, "BEGIN"); err != nil {
 				return err
 			}
-		}
-		// Second: the appeal with its number (the year's counter is locked
-		// only from here to COMMIT), history, event, COMMIT.
-		b = pgx.Batch{}
-		b.Queue(`
-			WITH n AS (
-				INSERT INTO esc_appeal_numbers AS c (year, last) VALUES ($2, 1)
-				ON CONFLICT (year) DO UPDATE SET last = c.last + 1
-				RETURNING last
-			), r AS (
-				SELECT queue FROM esc_routes
-				WHERE topic IN ($8, '*') AND client_group IN ($9, '*')
-				ORDER BY client_group <> '*' DESC, topic <> '*' DESC
-				LIMIT 1
-			)
-			INSERT INTO esc_appeals (id, number, client_id, channel, external_id, kind, topic, client_group,
-				text, transcript, attachments, status, queue, route, created_at, updated_at,
-				first_response_due, resolve_due)
-			SELECT $1, $2::int || '-' || lpad(n.last::text, 6, '0'), $3, $4, $5, $6, $8, $9, $7, $10, $11,
-				'new', 'contact', coalesce((SELECT queue FROM r), 'contact'), $12, $12, $13, $14
-			FROM n
-			RETURNING number, route`,
-			a.ID, year, a.ClientID, a.Channel, a.ExternalID, a.Kind, a.Text, a.Topic, a.Group,
-			a.Transcript, a.Attachments, now, a.FirstResponseDue, a.ResolveDue).
-			QueryRow(func(r pgx.Row) error { return r.Scan(&a.Number, &a.Route) })
-		queueHistory(&b, a.ID, "", StatusNew, 0, "client", "", now)
-		queueEvent(&b, a, EventOpened, now)
-		b.Queue("COMMIT")
-		return c.SendBatch(ctx, &b).Close()
-	})
+			id, _, err := s.resolveClient(ctx, c, req.Client, now)
+			if err != nil {
+				return err
+			}
+			args["client_id"] = id
+			var b pgx.Batch
+			b.Queue(openSQL, args).QueryRow(scan)
+			b.Queue("COMMIT")
+			return c.SendBatch(ctx, &b).Close()
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open appeal for %s:%s: %w", req.Client.Channel, req.Client.ExternalID, err)
 	}
 	return a, nil
 }
 
-func queueHistory(b *pgx.Batch, appealID int64, from, to Status, staffID int64, actor, comment string, at time.Time) {
-	b.Queue(`INSERT INTO esc_appeal_history (appeal_id, from_status, to_status, staff_id, actor, comment, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, appealID, from, to, nullID(staffID), actor, comment, at)
+var errNoClient = errors.New("no client yet")
+
+// openSQL registers an appeal in one statement: it updates the client (by
+// id, or by identity), numbers the appeal on the year's counter, routes it,
+// and writes it with its first history entry and event. It returns no row
+// when the identity is unknown.
+const openSQL = `
+WITH c AS (` + clientUpdateSQL + `
+), n AS (
+	INSERT INTO esc_appeal_numbers AS cnt (year, last) SELECT @year, 1 FROM c
+	ON CONFLICT (year) DO UPDATE SET last = cnt.last + 1
+	RETURNING last
+), r AS (
+	SELECT queue FROM esc_routes, c
+	WHERE topic IN (@topic, '*') AND esc_routes.client_group IN (c.client_group, '*')
+	ORDER BY esc_routes.client_group <> '*' DESC, topic <> '*' DESC
+	LIMIT 1
+), a AS (
+	INSERT INTO esc_appeals (number, client_id, channel, external_id, kind, topic, client_group,
+		text, transcript, attachments, status, queue, route, created_at, updated_at,
+		first_response_due, resolve_due)
+	SELECT @year::int || '-' || lpad(n.last::text, 6, '0'), c.id, @channel, @external_id, @kind, @topic,
+		c.client_group, @text, @transcript, @attachments, 'new', 'contact',
+		coalesce((SELECT queue FROM r), 'contact'), @now, @now, @fr_due, @res_due
+	FROM c, n
+	RETURNING id, number, client_id, client_group, route
+), h AS (
+	INSERT INTO esc_appeal_history (appeal_id, from_status, to_status, actor, at)
+	SELECT id, '', 'new', 'client', @now FROM a
+), o AS (
+	INSERT INTO esc_outbox (kind, appeal_id, payload, created_at)
+	SELECT 'opened', a.id, @event::jsonb || jsonb_build_object('appeal_id', a.id, 'number', a.number), @now FROM a
+	RETURNING 1
+)
+SELECT a.id, a.number, a.client_id, a.client_group, a.route, (SELECT count(*) FROM o, pg_notify('esc_outbox', ''))
+FROM a`
+
+// eventOf describes the appeal's state for an event.
+func eventOf(a *Appeal, kind EventKind, at time.Time) Event {
+	return Event{Kind: kind, AppealID: a.ID, Number: a.Number, Status: a.Status, Queue: a.Queue,
+		AssigneeID: a.AssigneeID, Channel: a.Channel, ExternalID: a.ExternalID, At: at}
 }
 
 func queueEvent(b *pgx.Batch, a *Appeal, kind EventKind, at time.Time) {
-	e := Event{Kind: kind, AppealID: a.ID, Number: a.Number, Status: a.Status, Queue: a.Queue,
-		AssigneeID: a.AssigneeID, Channel: a.Channel, ExternalID: a.ExternalID, At: at}
-	// The number is taken from the row: Open learns it in the same batch.
-	b.Queue(`INSERT INTO esc_outbox (kind, appeal_id, payload, created_at)
-		VALUES ($1, $2, $3::jsonb || jsonb_build_object('number', (SELECT number FROM esc_appeals WHERE id = $2)), $4)`,
-		kind, a.ID, e, at)
+	b.Queue(`INSERT INTO esc_outbox (kind, appeal_id, payload, created_at) VALUES ($1, $2, $3, $4)`,
+		kind, a.ID, eventOf(a, kind, at), at)
 	b.Queue(`SELECT pg_notify('esc_outbox', '')`)
 }
 
