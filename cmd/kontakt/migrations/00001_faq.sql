@@ -22,11 +22,18 @@ CREATE TABLE faq_entries (
 CREATE TABLE faq_entry_versions (
     entry_id   text NOT NULL,
     version    integer NOT NULL,
-    op         text NOT NULL CHECK (op IN ('create', 'update', 'delete')),
+    op         text NOT NULL CHECK (op IN ('create', 'update', 'delete', 'restore')),
     data       jsonb NOT NULL,
     changed_by text NOT NULL DEFAULT '',
     changed_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (entry_id, version)
+);
+
+-- Free-form data of the knowledge base file (institute, hotline, …), kept
+-- so that an export gives back what was imported.
+CREATE TABLE faq_meta (
+    key   text PRIMARY KEY,
+    value text NOT NULL
 );
 
 -- Answer feedback («Помогло» / «Не помогло») per entry.
@@ -42,5 +49,6 @@ CREATE INDEX faq_feedback_entry ON faq_feedback (entry_id, created_at);
 
 -- +goose Down
 DROP TABLE faq_feedback;
+DROP TABLE faq_meta;
 DROP TABLE faq_entry_versions;
 DROP TABLE faq_entries;
