@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"kontakt/bot"
+	"kontakt/bot/inbox"
 )
 
 // Config configures a Channel. Token, Redis and Handler are required.
@@ -57,7 +58,8 @@ type Channel struct {
 	api *tg.Bot
 	log *slog.Logger
 
-	stream, group, offsetKey string
+	inbox             *inbox.Inbox
+	stream, offsetKey string
 }
 
 var _ bot.Sender = (*Channel)(nil)
@@ -100,8 +102,9 @@ func New(cfg Config) (*Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
-	return &Channel{cfg: cfg, api: api, log: cfg.Log.With("channel", "telegram"),
-		stream: cfg.Prefix + "{upd}:stream", group: "kontakt", offsetKey: cfg.Prefix + "{upd}:offset"}, nil
+	log := cfg.Log.With("channel", "telegram")
+	q := inbox.New(inbox.Config{Redis: cfg.Redis, Prefix: cfg.Prefix, Lanes: cfg.Lanes, Consumer: cfg.Consumer, Log: log})
+	return &Channel{cfg: cfg, api: api, log: log, inbox: q, stream: q.Stream(), offsetKey: cfg.Prefix + "{upd}:offset"}, nil
 }
 
 // SetWebhook registers url with Telegram, with the configured secret.
