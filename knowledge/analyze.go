@@ -191,12 +191,17 @@ func (a *analyzer) convertLatin(text string) (string, string) {
 		}
 		latin++
 		l := fromLayout(c)
-		t := fromTranslit(strings.Map(func(r rune) rune {
+		letters := strings.Map(func(r rune) rune {
 			if r < 128 && (unicode.IsLetter(r) || r == '\'') {
 				return r
 			}
 			return ' '
-		}, c))
+		}, c)
+		// Translit is ambiguous in places; keep the reading the base knows.
+		t := fromTranslit(letters)
+		if alt := translit(letters, false); alt != t && a.knownCount(alt) > a.knownCount(t) {
+			t = alt
+		}
 		lay, tr = append(lay, l), append(tr, t)
 		layKnown += a.knownCount(l)
 		trKnown += a.knownCount(t)

@@ -74,14 +74,14 @@ func TestTune(t *testing.T) {
 		sum EvalSummary
 	}
 	var best []res
-	for _, ans := range []float64{0.4, 0.45, 0.5, 0.55, 0.6} {
-		for _, mg := range []float64{0, 0.02, 0.04, 0.06, 0.08, 0.1} {
+	for _, ans := range []float64{0.25, 0.3, 0.35} {
+		for _, mg := range []float64{0.12, 0.2, 0.3, 1} {
 			for _, cue := range []float64{2, 3} {
 				for _, cs := range []float64{0.7, 0.8, 0.9} {
 					th := defaultThresholds
-					th.answer, th.margin, th.cue, th.cueStrong = ans, mg, cue, cs
+					th.clarify, th.clarifyGap, th.cue, th.cueStrong = ans, mg, cue, cs
 					_, s := b.evaluate(context.Background(), qs, th)
-					if s.WrongAnswers <= 0.035 {
+					if s.WrongAnswers <= 0.041 {
 						best = append(best, res{th, s})
 					}
 				}
@@ -89,7 +89,7 @@ func TestTune(t *testing.T) {
 		}
 	}
 	for _, r := range best {
-		if r.sum.AnswerTop1 >= 0.78 {
+		if r.th.cue == 2 && r.th.cueStrong == 0.8 {
 			t.Logf("%+v => top1=%.3f self=%.3f wrong=%.3f esc=%.3f st=%.3f", r.th, r.sum.AnswerTop1, r.sum.SelfService, r.sum.WrongAnswers, r.sum.EscalateRecall, r.sum.SmalltalkRecall)
 		}
 	}

@@ -11,13 +11,13 @@ import (
 // thresholds of the decision. They were tuned on the evaluation set's
 // development queries; see the package tests for the figures.
 type thresholds struct {
-	answer     float64 // confidence needed to answer
+	answer     float64 // ranking score needed to answer
 	margin     float64 // lead over the second candidate needed to answer
-	clarify    float64 // confidence needed to offer candidates
-	clarifyGap float64 // candidates within this of the best are offered
+	clarify    float64 // ranking score needed to offer candidates
+	clarifyGap float64 // candidates within this score of the best are offered
 	cue        float64 // weight of signs of a personal matter that escalates
-	cueStrong  float64 // confidence that outweighs cueStrongOver of signs
-	offtopic   float64 // below this confidence an off-topic word means small talk
+	cueStrong  float64 // ranking score that outweighs such signs
+	offtopic   float64 // below this score an off-topic word means small talk
 }
 
 var defaultThresholds = thresholds{
@@ -51,13 +51,13 @@ func (b *Base) decide(ctx context.Context, text string, audience faq.Audience, t
 		return Decision{Kind: Escalate, Reason: fmt.Sprintf("search failed: %v", err)}
 	}
 	d := Decision{Candidates: matches}
-	var top, second float64
+	var top, second, conf float64
 	if len(matches) > 0 {
-		top = matches[0].Confidence
-		d.Confidence = top
+		top, conf = matches[0].Score, matches[0].Confidence
+		d.Confidence = conf
 	}
 	if len(matches) > 1 {
-		second = matches[1].Confidence
+		second = matches[1].Score
 	}
 	if b.lx.offtopicOf(q) && top < th.offtopic {
 		d.Kind, d.Smalltalk, d.Reason = Smalltalk, "offtopic", "off-topic words, no close entry"
@@ -71,18 +71,18 @@ func (b *Base) decide(ctx context.Context, text string, audience faq.Audience, t
 	switch {
 	case top >= th.answer && top-second >= th.margin:
 		d.Kind, d.Entry = Answer, matches[0].Entry
-		d.Reason = fmt.Sprintf("confident match (%.2f, lead %.2f)", top, top-second)
+		d.Reason = fmt.Sprintf("confident match (score %.2f, lead %.2f)", top, top-second)
 	case top >= th.clarify:
 		d.Kind = Clarify
 		n := 1
-		for n < len(matches) && top-matches[n].Confidence <= th.clarifyGap {
+		for n < len(matches) && top-matches[n].Score <= th.clarifyGap {
 			n++
 		}
 		if n == 1 && len(matches) > 1 {
 			n = 2
 		}
 		d.Candidates = matches[:n]
-		d.Reason = fmt.Sprintf("%d close candidates (%.2f)", n, top)
+		d.Reason = fmt.Sprintf("%d close candidates (%.2f)", n, conf)
 	default:
 		if len(q.terms) == 0 || !s.knowsAny(q.terms) {
 			if !q.looksLikeQuestion() {
@@ -91,7 +91,7 @@ func (b *Base) decide(ctx context.Context, text string, audience faq.Audience, t
 			}
 		}
 		d.Kind = Escalate
-		d.Reason = fmt.Sprintf("no good match (%.2f)", top)
+		d.Reason = fmt.Sprintf("no good match (%.2f)", conf)
 	}
 	return d
 }

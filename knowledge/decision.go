@@ -18,11 +18,13 @@ const (
 	Smalltalk Kind = "smalltalk"
 )
 
-// Match is one candidate entry with its calibrated confidence in [0, 1].
+// Match is one candidate entry.
 type Match struct {
-	Entry      *faq.Entry
+	Entry *faq.Entry
+	// Confidence is the calibrated probability that the entry answers the
+	// message, in [0, 1].
 	Confidence float64
-	// Score is the raw retrieval score, for diagnostics.
+	// Score is the ranking score the confidence is computed from.
 	Score float64
 }
 

@@ -42,13 +42,33 @@ func (b *Base) rank(ctx context.Context, s *snapshot, q analysis, audience faq.A
 		if audience != "" && len(d.entry.Audience) > 0 && !containsAudience(d.entry.Audience, audience) {
 			score *= 0.9
 		}
-		out = append(out, Match{Entry: d.entry, Score: h.score, Confidence: score})
+		out = append(out, Match{Entry: d.entry, Score: score})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Confidence > out[j].Confidence })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	for i := range out {
+		// The lead over the best other candidate: positive only for the first.
+		other := 0.0
+		if i == 0 && len(out) > 1 {
+			other = out[1].Score
+		} else if i > 0 {
+			other = out[0].Score
+		}
+		out[i].Confidence = calibrate(out[i].Score, out[i].Score-other)
+	}
 	if n > 0 && len(out) > n {
 		out = out[:n]
 	}
 	return out, nil
+}
+
+// calibrate turns a ranking score and its lead over the best other
+// candidate into the probability that the entry is the right answer. The
+// logistic curve was fitted on the evaluation set's development queries
+// (answerable ones whose first candidate was right as positives; the rest,
+// escalations and small talk included, as negatives); in its bins the
+// predicted and observed rates agree within about 0.1.
+func calibrate(score, lead float64) float64 {
+	return 1 / (1 + math.Exp(-(12.5*score + 5*lead - 7.1)))
 }
 
 func containsAudience(list []faq.Audience, a faq.Audience) bool {

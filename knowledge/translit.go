@@ -54,7 +54,11 @@ var translitPairs = []struct{ lat, cyr string }{
 func isVowelRune(r rune) bool { return strings.ContainsRune("аеёиоуыэюя", r) }
 
 // fromTranslit converts a Latin-spelled Russian word to Cyrillic.
-func fromTranslit(w string) string {
+func fromTranslit(w string) string { return translit(w, true) }
+
+// translit converts w; with iAfterVowel, "i" after a vowel is read as «й»
+// ("dverei" → «дверей»), otherwise as «и» ("stoimost" → «стоимост»).
+func translit(w string, iAfterVowel bool) string {
 	w = strings.ToLower(w)
 	var out []rune
 	for i := 0; i < len(w); {
@@ -63,7 +67,7 @@ func fromTranslit(w string) string {
 			if strings.HasPrefix(w[i:], p.lat) {
 				cyr := []rune(p.cyr)
 				// "i" or "y" after a vowel is й: "dverei" → «дверей», "moy" → «мой».
-				if (p.lat == "i" || p.lat == "y") && len(out) > 0 && isVowelRune(out[len(out)-1]) {
+				if iAfterVowel && (p.lat == "i" || p.lat == "y") && len(out) > 0 && isVowelRune(out[len(out)-1]) {
 					cyr = []rune{'й'}
 				}
 				out = append(out, cyr...)
