@@ -70,10 +70,13 @@ type User struct {
 }
 
 // Attachment is a file the client sent. FileID is the channel's own
-// reference (Telegram file_id) that an operator tool can resolve later.
+// reference (Telegram file_id, VK "photo<owner>_<id>") that an operator
+// tool can resolve later; URL is a direct link, for channels that give
+// one (VK).
 type Attachment struct {
 	Kind     Kind // Photo, Document, Voice, Video
 	FileID   string
+	URL      string
 	FileName string
 	MIMEType string
 	Size     int64
@@ -112,9 +115,15 @@ type Button struct {
 // Reply is one message from the bot. Text is plain text; adapters escape
 // it for their platform and split it when it is too long. Buttons are
 // rows of inline buttons shown under the (last part of the) message.
+//
+// ID, if set, is the reply's durable identity (an outbox row, or the
+// incoming update it answers and its position), unique within the chat.
+// Adapters whose platform deduplicates sends (VK's random_id) derive their
+// key from it, so a Send retried with the same ID is delivered once.
 type Reply struct {
 	Text    string
 	Buttons [][]Button
+	ID      string
 }
 
 // Handler handles one incoming message and returns the replies to send, in

@@ -94,16 +94,5 @@ func toMessage(u *models.Update) (bot.Message, bool) {
 }
 
 // parseCommand splits "/start@kontakt_bot payload" into "start" and
-// "payload". It works on runes, so Cyrillic text before or after a
-// command is safe (the library's matcher slices by bytes).
-func parseCommand(text string) (cmd, payload string, ok bool) {
-	if !strings.HasPrefix(text, "/") {
-		return "", "", false
-	}
-	head, rest, _ := strings.Cut(text[1:], " ")
-	head, _, _ = strings.Cut(head, "@")
-	if head == "" || strings.ContainsAny(head, "\n\t/") {
-		return "", "", false
-	}
-	return strings.ToLower(head), strings.TrimSpace(rest), true
-}
+// "payload"; see bot.ParseCommand.
+func parseCommand(text string) (cmd, payload string, ok bool) { return bot.ParseCommand(text) }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -103,43 +102,6 @@ var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // escapeHTML escapes what Telegram's HTML parse mode would interpret.
 func escapeHTML(s string) string { return htmlEscaper.Replace(s) }
 
-// split cuts s into parts of at most limit UTF-16 code units, preferring
-// to cut after a line break, then after a space. It never splits a
-// surrogate pair.
-func split(s string, limit int) []string {
-	if s == "" {
-		return []string{" "}
-	}
-	var parts []string
-	for {
-		if len(utf16.Encode([]rune(s))) <= limit {
-			return append(parts, s)
-		}
-		cut, units, lastNL, lastSP := 0, 0, -1, -1
-		for i, r := range s {
-			n := 1
-			if r >= 0x10000 {
-				n = 2
-			}
-			if units+n > limit {
-				cut = i
-				break
-			}
-			units += n
-			switch r {
-			case '\n':
-				lastNL = i + 1
-			case ' ':
-				lastSP = i + 1
-			}
-		}
-		switch {
-		case lastNL > cut/2:
-			cut = lastNL
-		case lastSP > cut/2:
-			cut = lastSP
-		}
-		parts = append(parts, strings.TrimRight(s[:cut], " \n"))
-		s = s[cut:]
-	}
-}
+// split cuts s into parts of at most limit UTF-16 code units; see
+// bot.Split.
+func split(s string, limit int) []string { return bot.Split(s, limit) }

@@ -203,7 +203,7 @@ func toDialogAppeal(a *escalation.Appeal) dialog.Appeal {
 func attachments(in []bot.Attachment) []escalation.Attachment {
 	out := make([]escalation.Attachment, 0, len(in))
 	for _, a := range in {
-		out = append(out, escalation.Attachment{Kind: string(a.Kind), FileID: a.FileID, Name: a.FileName, Size: a.Size, Mime: a.MIMEType})
+		out = append(out, escalation.Attachment{Kind: string(a.Kind), FileID: a.FileID, URL: a.URL, Name: a.FileName, Size: a.Size, Mime: a.MIMEType})
 	}
 	return out
 }
