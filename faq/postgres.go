@@ -504,8 +504,12 @@ func (s *Store) ImportFile(ctx context.Context, f *File, by string) (ImportResul
 		if _, err := tx.Exec(ctx, `DELETE FROM faq_meta`); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO faq_meta (key, value) SELECT * FROM unnest($1::text[], $2::text[])`,
-			slices.Collect(maps.Keys(f.Meta)), slices.Collect(maps.Values(f.Meta)))
+		keys := slices.Sorted(maps.Keys(f.Meta))
+		values := make([]string, len(keys))
+		for i, k := range keys {
+			values[i] = f.Meta[k]
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO faq_meta (key, value) SELECT * FROM unnest($1::text[], $2::text[])`, keys, values)
 		return err
 	})
 	if err != nil {

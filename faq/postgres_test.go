@@ -206,12 +206,17 @@ func TestImportAndExportRoundTrip(t *testing.T) {
 	s := testStore(t)
 	sfx := suffix()
 	f := sampleWithSuffix(t, sfx)
-	res, err := s.Import(ctx, f.Entries, "import")
+	f.Meta["key"+sfx] = "значение" + sfx
+	res, err := s.ImportFile(ctx, f, "import")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res != (ImportResult{Created: 120}) {
 		t.Errorf("first import: %+v", res)
+	}
+	meta, err := s.Meta(ctx)
+	if err != nil || meta["key"+sfx] != "значение"+sfx {
+		t.Errorf("meta after import: %v %v", err, meta)
 	}
 
 	// Export, read back: the same entries.

@@ -105,6 +105,7 @@ func (d *decoder) add(line int, entry, field, msg string, args ...any) {
 
 func (d *decoder) err() error {
 	errs := d.problems
+	slices.SortStableFunc(errs, func(a, b error) int { return a.(*FieldError).Line - b.(*FieldError).Line })
 	if d.more {
 		errs = append(slices.Clip(errs), fmt.Errorf("more than %d problems, stopped looking", MaxProblems))
 	}
