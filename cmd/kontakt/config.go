@@ -23,6 +23,14 @@ type Config struct {
 	LogLevel string `env:"KONTAKT_LOG_LEVEL" envDefault:"info"`
 	// HTTPAddr is where the HTTP server (health, webhooks, console) listens.
 	HTTPAddr string `env:"KONTAKT_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// ConsoleAddr is where the staff web console listens; HTTPAddr if empty.
+	ConsoleAddr string `env:"KONTAKT_CONSOLE_ADDR"`
+	// ConsoleURL is the console's public address, used in password links;
+	// http://<ConsoleAddr> if empty.
+	ConsoleURL string `env:"KONTAKT_CONSOLE_URL"`
+	// CookieSecure marks the console's cookies Secure (HTTPS only); turn it
+	// off only for http://localhost.
+	CookieSecure bool `env:"KONTAKT_COOKIE_SECURE" envDefault:"true"`
 	// IndexReloadDelay debounces knowledge index rebuilds after FAQ changes.
 	IndexReloadDelay time.Duration `env:"KONTAKT_INDEX_RELOAD_DELAY" envDefault:"100ms"`
 
@@ -92,6 +100,12 @@ func loadConfig(getenv func(string) string, need ...string) (Config, error) {
 	}
 	if cfg.TelegramToken != "" && (cfg.RedisURL == "" || cfg.KBFile == "") {
 		problems = append(problems, "TELEGRAM_TOKEN needs REDIS_URL and KONTAKT_KB_FILE")
+	}
+	if cfg.ConsoleURL != "" && !strings.HasPrefix(cfg.ConsoleURL, "https://") && !strings.HasPrefix(cfg.ConsoleURL, "http://") {
+		problems = append(problems, "KONTAKT_CONSOLE_URL must be an http:// or https:// URL")
+	}
+	if cfg.CookieSecure && strings.HasPrefix(cfg.ConsoleURL, "http://") {
+		problems = append(problems, "KONTAKT_COOKIE_SECURE=true needs an https:// KONTAKT_CONSOLE_URL (or set KONTAKT_COOKIE_SECURE=false for http://localhost)")
 	}
 	if cfg.DialogTTL < time.Minute {
 		problems = append(problems, "KONTAKT_DIALOG_TTL must be at least 1m")

@@ -48,6 +48,10 @@ commands:
             [--max-open N] [--telegram ID] [--email E] [--inactive]
                              register a person who answers appeals
   staff list [--queue Q]     list staff
+  staff passwd --id N [--login L] [--generate]
+                             set a console password (one line on stdin)
+  staff reset-link --id N [--ttl 24h]
+                             print a one-time link to set a console password
   help                       this text
 
 Configuration comes from the environment; see README.md.
@@ -70,6 +74,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "appeals":
 		return runAppeals(ctx, args, getenv, stdout, stderr)
 	case "staff":
+		if len(args) > 0 && args[0] == "passwd" {
+			return runStaffPasswd(ctx, args[1:], getenv, stdin, stdout, stderr)
+		}
+		if len(args) > 0 && args[0] == "reset-link" {
+			return runStaffResetLink(ctx, args[1:], getenv, stdout, stderr)
+		}
 		return runStaff(ctx, args, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, getenv, stdout)

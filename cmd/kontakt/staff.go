@@ -34,7 +34,7 @@ func runStaff(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		fmt.Fprintf(stdout, "Сотрудник #%d %s добавлен; очереди: %s\n", added.ID, added.Name, queuesText(added.Queues))
-		return nil
+		return firstLogin(ctx, getenv, added, stdout)
 	case "list":
 		fs := flag.NewFlagSet("staff list", flag.ContinueOnError)
 		fs.SetOutput(stderr)
