@@ -1,0 +1,167 @@
+// Package vk is the VKontakte channel: a community's messages reach Kontakt
+// by Bots Long Poll or by the Callback API, are queued durably in a Redis
+// Stream (bot/inbox, deduplicated by VK's event_id), handed to a
+// bot.Handler one at a time per chat and concurrently across chats, and the
+// replies go out by messages.send with keyboards built from the dialog's
+// buttons, within the community token's 20 requests a second.
+//
+// It is built on github.com/SevereCloud/vksdk/v2 for the API client, the
+// event and keyboard types; the long-poll loop and the callback endpoint
+// are its own, because the library's advance the long-poll ts before the
+// events are handled (a crash loses them), stop on any network error or on
+// one event that does not decode, and answer "ok" only after the handlers
+// ran inside the request.
+package vk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/SevereCloud/vksdk/v2/api"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+
+	"kontakt/bot"
+	"kontakt/bot/inbox"
+)
+
+// Limits are VK's limits for a community token: 20 API requests a second,
+// all methods and all chats together. The burst of one keeps any one
+// second window at 20 or 21 calls.
+var Limits = bot.Limits{Global: rate.Limit(api.LimitGroupToken), GlobalBurst: 1}
+
+// Config configures a Channel. Token, GroupID, Redis and Handler are
+// required.
+type Config struct {
+	// Token is the community access token (messages, and manage for
+	// groups.setLongPollSettings).
+	Token   string
+	GroupID int
+	// APIURL is the method endpoint, https://api.vk.com/method/ by default;
+	// APIVersion the API version, the library's 5.131 by default.
+	APIURL     string
+	APIVersion string
+	HTTPClient *http.Client
+	Redis      redis.UniversalClient
+	// Prefix of Redis keys, "vk:" by default.
+	Prefix  string
+	Handler bot.Handler
+	// Limiter paces every API call of this token; Limits by default. Share
+	// one Limiter between everything that uses the token.
+	Limiter *bot.Limiter
+	Log     *slog.Logger
+	// Lanes is how many chats are handled at once (64 by default).
+	Lanes int
+	// Consumer names this replica in the queue's consumer group; stable
+	// across restarts. "kontakt" by default.
+	Consumer string
+	// CallbackSecret is the secret VK sends with every Callback API event;
+	// Confirmation the string to answer its "confirmation" event with.
+	CallbackSecret string
+	Confirmation   string
+	// MaxRetries bounds the retries of a send refused with error 6 or 9, or
+	// failed on the network (3 by default); RetryBase is the first pause
+	// (1s by default, doubled each time).
+	MaxRetries int
+	RetryBase  time.Duration
+	// Wait is the long poll's wait in seconds (25 by default).
+	Wait int
+}
+
+// Channel is the VK channel. It implements bot.Sender.
+type Channel struct {
+	cfg   Config
+	api   *api.VK
+	log   *slog.Logger
+	inbox *inbox.Inbox
+	tsKey string
+}
+
+var _ bot.Sender = (*Channel)(nil)
+
+// New returns a Channel; it makes no network calls.
+func New(cfg Config) (*Channel, error) {
+	if cfg.Token == "" || cfg.GroupID <= 0 || cfg.Redis == nil || cfg.Handler == nil {
+		return nil, errors.New("vk: token, group id, Redis and handler are required")
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = api.MethodURL
+	}
+	if !strings.HasSuffix(cfg.APIURL, "/") {
+		cfg.APIURL += "/"
+	}
+	if cfg.APIVersion == "" {
+		cfg.APIVersion = api.Version
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "vk:"
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = bot.NewLimiter(Limits)
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxRetries <= 0 {
+		cfg.MaxRetries = 3
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = time.Second
+	}
+	if cfg.Wait <= 0 {
+		cfg.Wait = 25
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: time.Duration(cfg.Wait)*time.Second + 15*time.Second}
+	}
+	vk := api.NewVK(cfg.Token)
+	vk.MethodURL = cfg.APIURL
+	vk.Version = cfg.APIVersion
+	vk.Client = cfg.HTTPClient
+	// The library's own limiter sleeps holding a mutex and retries error 6
+	// at once; ours waits on a shared limiter and backs off instead.
+	vk.Limit = 0
+	lim := cfg.Limiter
+	vk.Handler = func(method string, params ...api.Params) (api.Response, error) {
+		ctx := context.Background()
+		for _, p := range params {
+			if c, ok := p[":context"].(context.Context); ok {
+				ctx = c
+			}
+		}
+		if err := lim.Wait(ctx, bot.Chat{Channel: bot.VK}); err != nil {
+			return api.Response{}, err
+		}
+		return vk.DefaultHandler(method, params...)
+	}
+	log := cfg.Log.With("channel", "vk")
+	return &Channel{cfg: cfg, api: vk, log: log, tsKey: cfg.Prefix + "{upd}:ts",
+		inbox: inbox.New(inbox.Config{Redis: cfg.Redis, Prefix: cfg.Prefix, Lanes: cfg.Lanes, Consumer: cfg.Consumer, Log: log})}, nil
+}
+
+// call runs an API method with ctx.
+func (c *Channel) call(ctx context.Context, method string, p api.Params, out any) error {
+	p = p.WithContext(ctx)
+	if out == nil {
+		_, err := c.api.Request(method, p)
+		return unwrapURL(err)
+	}
+	return unwrapURL(c.api.RequestUnmarshal(method, out, p))
+}
+
+// unwrapURL drops the *url.Error wrapper, whose text repeats the method
+// URL, keeping log lines short. (The token travels in a header, never in
+// the URL.)
+func unwrapURL(err error) error {
+	var ue interface{ Unwrap() error }
+	var apiErr *api.Error
+	if err != nil && !errors.As(err, &apiErr) && errors.As(err, &ue) && ue.Unwrap() != nil {
+		return fmt.Errorf("vk: %w", ue.Unwrap())
+	}
+	return err
+}
