@@ -49,6 +49,11 @@ type Sent struct {
 	// Buttons are the inline buttons' callback data, row by row.
 	Buttons [][]Button
 	At      time.Time
+	// Thread is the forum topic (message_thread_id), 0 outside topics.
+	Thread int64
+	// Kind is "" for sendMessage, else the media kind (photo, document,
+	// voice, video) or "copy"; FileID is the file sent by id.
+	Kind, FileID string
 }
 
 // Button is an inline button as the bot sent it.
@@ -73,8 +78,15 @@ type Server struct {
 	groups    map[int64]bool
 	history   map[int64][]time.Time // send times per chat
 	all       []time.Time
+	forum     *forum                 // topics, created by createForumTopic
+	clockFn   func() time.Time       // the limits' clock, time.Now by default
 	failNext  []int // status codes to answer the next sendMessage calls with
+	onSend    func(Sent)
 }
+
+// OnSend sets a function called (under the server's lock: keep it short)
+// with every message the bot sends.
+func (s *Server) OnSend(f func(Sent)) { s.mu.Lock(); s.onSend = f; s.mu.Unlock() }
 
 // New starts a fake Bot API for token with the given limits.
 func New(token string, limits Limits) *Server {
@@ -264,7 +276,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "getUpdates":
 		s.getUpdates(w, r, form)
 	case "sendMessage":
-		s.sendMessage(w, form)
+		if s.threadOK(w, form) {
+			s.sendMessage(w, form)
+		}
+	case "createForumTopic":
+		s.createForumTopic(w, form)
+	case "sendPhoto", "sendDocument", "sendVoice", "sendVideo", "copyMessage":
+		if s.threadOK(w, form) {
+			s.sendFile(w, method, form)
+		}
+	case "editMessageReplyMarkup", "editMessageText", "closeForumTopic", "editForumTopic":
+		ok200(w, true)
 	case "answerCallbackQuery", "setWebhook", "deleteWebhook", "sendChatAction":
 		ok200(w, true)
 	default:
@@ -388,7 +410,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, form map[string]string) {
 			buttons = append(buttons, bs)
 		}
 	}
-	now := time.Now()
+	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.failNext) > 0 {
@@ -413,9 +435,14 @@ func (s *Server) sendMessage(w http.ResponseWriter, form map[string]string) {
 	}
 	s.history[chat] = append(trim(s.history[chat], now, time.Minute), now)
 	s.all = append(trim(s.all, now, time.Minute), now)
-	s.sent = append(s.sent, Sent{ChatID: chat, Text: form["text"], Plain: plain, ParseMode: form["parse_mode"], Buttons: buttons, At: now})
+	m := Sent{ChatID: chat, Text: form["text"], Plain: plain, ParseMode: form["parse_mode"], Buttons: buttons, At: now}
+	s.sent = append(s.sent, m)
+	if s.onSend != nil {
+		s.onSend(m)
+	}
 	id := s.nextMsg
 	s.nextMsg++
+	s.sent[len(s.sent)-1].Thread, _ = strconv.ParseInt(form["message_thread_id"], 10, 64)
 	ok200Locked(w, map[string]any{"message_id": id, "date": now.Unix(), "chat": s.chatJSON(chat), "text": plain})
 }
 
