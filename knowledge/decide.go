@@ -153,9 +153,9 @@ func (lx *lexicon) smalltalkOf(words []word) (string, bool) {
 		for n := min(lx.smallMax, len(words)-i); n >= 1; n-- {
 			var p []string
 			for _, w := range words[i : i+n] {
-				p = append(p, w.surface)
+				p = append(p, w.stem)
 			}
-			if k, ok := lx.smalltalk[strings.Join(p, " ")]; ok {
+			if k, ok := lx.smalltalkStems[strings.Join(p, " ")]; ok {
 				if kind == "" || kind == "thanks" && k != "thanks" {
 					kind = k
 				}

@@ -21,6 +21,9 @@ type lexicon struct {
 	slang     map[string][]string // stem sequence key → replacement words
 	slangMax  int                 // longest key, in words
 	smalltalk map[string]string   // surface phrase → kind
+	// smalltalkStems holds the same phrases as stems, so that other forms
+	// of their words («хорошего вечера», «хороших выходных») match too.
+	smalltalkStems map[string]string
 	smallMax  int
 	offtopic  map[string]bool // stems
 	cues      []cue
@@ -34,7 +37,7 @@ type cue struct {
 }
 
 func loadLexicon(stem func(string) string) (*lexicon, error) {
-	lx := &lexicon{stop: map[string]bool{}, slang: map[string][]string{}, smalltalk: map[string]string{}, offtopic: map[string]bool{}}
+	lx := &lexicon{stop: map[string]bool{}, slang: map[string][]string{}, smalltalk: map[string]string{}, smalltalkStems: map[string]string{}, offtopic: map[string]bool{}}
 	err := eachLine("stopwords.txt", func(_ int, line string) error {
 		for _, w := range strings.Fields(line) {
 			lx.stop[fold(w)] = true
@@ -75,6 +78,7 @@ func loadLexicon(stem func(string) string) (*lexicon, error) {
 		}
 		words := strings.Fields(fold(phrase))
 		lx.smalltalk[strings.Join(words, " ")] = strings.TrimSpace(kind)
+		lx.smalltalkStems[stemAll(stem, words)] = strings.TrimSpace(kind)
 		if len(words) > lx.smallMax {
 			lx.smallMax = len(words)
 		}
