@@ -98,7 +98,11 @@ type Message struct {
 	Command string
 	Payload string
 	// Data is the button's data for Kind Callback.
-	Data        string
+	Data string
+	// Thread is the forum topic of a group message (Telegram's
+	// message_thread_id), or of the message under a pressed button; empty
+	// outside forum topics.
+	Thread      string
 	Attachments []Attachment
 	// Phone is set for Kind Contact (a shared phone number).
 	Phone string

@@ -49,6 +49,7 @@ func toMessage(u *models.Update) (bot.Message, bool) {
 		switch {
 		case cq.Message.Message != nil:
 			m.Chat = toChat(cq.Message.Message.Chat)
+			m.Thread = thread(cq.Message.Message)
 		case cq.Message.InaccessibleMessage != nil:
 			m.Chat = toChat(cq.Message.InaccessibleMessage.Chat)
 		default:
@@ -60,7 +61,7 @@ func toMessage(u *models.Update) (bot.Message, bool) {
 	if msg == nil {
 		return bot.Message{}, false
 	}
-	m := bot.Message{Chat: toChat(msg.Chat), From: toUser(msg.From), ID: strconv.Itoa(msg.ID), Time: time.Unix(int64(msg.Date), 0)}
+	m := bot.Message{Chat: toChat(msg.Chat), From: toUser(msg.From), ID: strconv.Itoa(msg.ID), Time: time.Unix(int64(msg.Date), 0), Thread: thread(msg)}
 	switch {
 	case msg.Text != "":
 		m.Kind, m.Text = bot.Text, msg.Text
@@ -96,3 +97,11 @@ func toMessage(u *models.Update) (bot.Message, bool) {
 // parseCommand splits "/start@kontakt_bot payload" into "start" and
 // "payload"; see bot.ParseCommand.
 func parseCommand(text string) (cmd, payload string, ok bool) { return bot.ParseCommand(text) }
+
+// thread is the forum topic of a message in a group, "" elsewhere.
+func thread(m *models.Message) string {
+	if m.MessageThreadID == 0 || m.Chat.Type == models.ChatTypePrivate {
+		return ""
+	}
+	return strconv.Itoa(m.MessageThreadID)
+}

@@ -78,9 +78,9 @@ type Server struct {
 	groups    map[int64]bool
 	history   map[int64][]time.Time // send times per chat
 	all       []time.Time
-	forum     *forum                 // topics, created by createForumTopic
-	clockFn   func() time.Time       // the limits' clock, time.Now by default
-	failNext  []int // status codes to answer the next sendMessage calls with
+	forum     *forum           // topics, created by createForumTopic
+	clockFn   func() time.Time // the limits' clock, time.Now by default
+	failNext  []int            // status codes to answer the next sendMessage calls with
 	onSend    func(Sent)
 }
 
