@@ -199,7 +199,48 @@ func (lx *lexicon) cueWeight(words []word) (float64, map[string]bool) {
 			kinds[c.kind] = true
 		}
 	}
+	if negatedEvent(words) {
+		total++
+		kinds["problem"] = true
+	}
 	return total, kinds
+}
+
+// negatedEvent reports a statement that something did not happen or does
+// not work («не выдаёт», «не пришли», «не отвечает»), the commonest shape
+// of a complaint. A condition («если не сдам», «что будет, если не
+// пришёл») is a reference question, not a complaint.
+func negatedEvent(words []word) bool {
+	for i := 0; i+1 < len(words); i++ {
+		if words[i].surface != "не" || !verbLike(words[i+1].surface) {
+			continue
+		}
+		conditional := false
+		for k := max(0, i-3); k < i; k++ {
+			if w := words[k].surface; w == "если" || w == "ли" || w == "можно" {
+				conditional = true
+			}
+		}
+		if !conditional {
+			return true
+		}
+	}
+	return false
+}
+
+// verbLike reports a word with the ending of a past-tense or third-person
+// verb. It is a guess without a dictionary, good enough next to «не».
+func verbLike(w string) bool {
+	r := []rune(w)
+	if len(r) < 4 {
+		return false
+	}
+	for _, end := range []string{"ли", "ла", "ло", "ет", "ит", "ют", "ят", "ут", "ат"} {
+		if strings.HasSuffix(w, end) {
+			return true
+		}
+	}
+	return strings.HasSuffix(w, "л")
 }
 
 func matchCue(pattern []string, words []word) bool {
