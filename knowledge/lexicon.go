@@ -24,9 +24,9 @@ type lexicon struct {
 	// smalltalkStems holds the same phrases as stems, so that other forms
 	// of their words («хорошего вечера», «хороших выходных») match too.
 	smalltalkStems map[string]string
-	smallMax  int
-	offtopic  map[string]bool // stems
-	cues      []cue
+	smallMax       int
+	offtopic       map[string]bool // stems
+	cues           []cue
 }
 
 // cue is one sign of a message that needs a person.
