@@ -75,11 +75,13 @@ func (c *Channel) Poll(ctx context.Context) error {
 				continue
 			}
 			srv.Key, srv.Server = s.Key, s.Server
+			c.log.Debug("long poll server", "server", s.Server, "ts", s.Ts)
 			if srv.Ts == "" {
 				srv.Ts, _ = c.cfg.Redis.Get(ctx, c.tsKey).Result()
 			}
 			if srv.Ts == "" {
 				srv.Ts = s.Ts
+				c.saveTs(ctx, srv.Ts)
 			}
 		}
 		r, err := c.check(ctx, srv)
@@ -90,6 +92,7 @@ func (c *Channel) Poll(ctx context.Context) error {
 			fail("long poll", err)
 			continue
 		}
+		backoff = 0
 		switch r.Failed {
 		case 0:
 		case 1:
@@ -111,6 +114,7 @@ func (c *Channel) Poll(ctx context.Context) error {
 			srv.Key = ""
 			continue
 		}
+		c.log.Debug("long poll", "ts", srv.Ts, "events", len(r.Updates))
 		queued := true
 		for _, raw := range r.Updates {
 			if _, err := c.enqueue(ctx, raw); err != nil {
@@ -122,7 +126,6 @@ func (c *Channel) Poll(ctx context.Context) error {
 		if !queued {
 			continue // ask again from the same ts
 		}
-		backoff = 0
 		srv.Ts = tsString(r.Ts)
 		c.saveTs(ctx, srv.Ts)
 	}
