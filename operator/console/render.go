@@ -38,6 +38,9 @@ var funcs = template.FuncMap{
 	},
 	"audienceTitle": func(a faq.Audience) string { return a.Title() },
 	"roleTitle":     roleTitle,
+	"opTitle": func(op faq.Op) string {
+		return map[faq.Op]string{faq.OpCreate: "создание", faq.OpUpdate: "изменение", faq.OpDelete: "удаление", faq.OpRestore: "восстановление"}[op]
+	},
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"

@@ -43,7 +43,8 @@ type cluster struct {
 
 var stopWords = map[string]bool{"как": true, "что": true, "где": true, "мне": true, "мой": true, "моя": true,
 	"для": true, "это": true, "или": true, "при": true, "если": true, "можно": true, "нужно": true, "надо": true,
-	"здравствуйт": true, "добр": true, "день": true, "пожалуйст": true, "спасиб": true, "подскажит": true}
+	"здравствуйт": true, "добр": true, "день": true, "пожалуйст": true, "спасиб": true, "подскажит": true,
+	"срочн": true, "телефон": true, "номер": true, "mail": true}
 
 // normalize reduces a text to its sorted set of Russian stems.
 func normalizeQuestion(text string) (string, map[string]bool) {
@@ -70,9 +71,12 @@ func normalizeQuestion(text string) (string, map[string]bool) {
 	return strings.Join(keys, " "), terms
 }
 
-func jaccard(a, b map[string]bool) float64 {
+// similar reports whether two questions (as stem sets) are about the same
+// thing: they share most of the words of the shorter one (at least two),
+// or half of all their words.
+func similar(a, b map[string]bool) bool {
 	if len(a) == 0 || len(b) == 0 {
-		return 0
+		return false
 	}
 	inter := 0
 	for k := range a {
@@ -80,11 +84,12 @@ func jaccard(a, b map[string]bool) float64 {
 			inter++
 		}
 	}
-	return float64(inter) / float64(len(a)+len(b)-inter)
+	short := min(len(a), len(b))
+	if short >= 2 && float64(inter)/float64(short) >= 0.6 {
+		return true
+	}
+	return float64(inter)/float64(len(a)+len(b)-inter) >= 0.5
 }
-
-// similarity is how alike two questions must be to share a group.
-const similarity = 0.5
 
 // unanswered groups the questions of the last 90 days that nobody has
 // dealt with yet, biggest groups first.
@@ -154,7 +159,7 @@ func (s *Server) unanswered(ctx context.Context, filter string) ([]*cluster, err
 	for _, g := range order {
 		var c *cluster
 		for _, x := range out {
-			if jaccard(x.terms, g.terms) >= similarity {
+			if similar(x.terms, g.terms) {
 				c = x
 				break
 			}
