@@ -56,8 +56,12 @@ func (t *turn) record(from, text string) {
 	if text == "" || t.s.Step == StepHuman {
 		return
 	}
-	if r := []rune(text); len(r) > transcriptRunes {
-		text = string(r[:transcriptRunes]) + "…"
+	limit := transcriptRunes
+	if from == "bot" {
+		limit = botLineRunes
+	}
+	if utf8.RuneCountInString(text) > limit {
+		text = string([]rune(text)[:limit]) + "…"
 	}
 	t.s.Transcript = append(t.s.Transcript, Line{At: t.in.Now, From: from, Text: text})
 	if n := len(t.s.Transcript); n > transcriptLines {

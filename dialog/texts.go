@@ -40,8 +40,9 @@ const (
 	maxNameRunes     = 100
 	ackEvery         = 10 * time.Minute // "passed on to the manager" at most this often
 	idleReset        = 2 * time.Hour    // a half-filled form is forgotten after this
-	transcriptLines  = 20
-	transcriptRunes  = 500
+	transcriptLines  = 16
+	transcriptRunes  = 500 // a client's line
+	botLineRunes     = 120 // the bot's lines are only context for the manager
 )
 
 // Texts clients read.

@@ -77,7 +77,7 @@ func (c *Channel) handleUpdate(ctx context.Context, u *models.Update) {
 		replies = []bot.Reply{{Text: bot.SorryText}}
 	}
 	for _, r := range replies {
-		if err := c.Send(ctx, msg.Chat, r); err != nil {
+		if err := c.send(ctx, msg.Chat, r); err != nil { // they just wrote: reachable
 			if !errors.Is(err, bot.ErrUnreachable) && ctx.Err() == nil {
 				log.Error("send reply", "err", err)
 			}

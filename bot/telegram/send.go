@@ -26,6 +26,12 @@ func (c *Channel) Send(ctx context.Context, chat bot.Chat, r bot.Reply) error {
 	if n, err := c.cfg.Redis.Exists(ctx, c.unreachableKey(chat)).Result(); err == nil && n > 0 {
 		return bot.ErrUnreachable
 	}
+	return c.send(ctx, chat, r)
+}
+
+// send is Send without the unreachable check, for replies to a message
+// the chat has just sent.
+func (c *Channel) send(ctx context.Context, chat bot.Chat, r bot.Reply) error {
 	chatID, err := strconv.ParseInt(chat.ID, 10, 64)
 	if err != nil {
 		return fmt.Errorf("telegram: bad chat id %q", chat.ID)

@@ -95,7 +95,12 @@ func New(cfg Config) (*Channel, error) {
 		cfg.PollTimeout = 50 * time.Second
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: cfg.PollTimeout + 10*time.Second}
+		// Every call goes to one host: keep enough idle connections for
+		// the lanes, or each concurrent send opens a new TCP connection
+		// (net/http keeps 2 per host by default).
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = cfg.Lanes + 1
+		cfg.HTTPClient = &http.Client{Timeout: cfg.PollTimeout + 10*time.Second, Transport: tr}
 	}
 	api, err := tg.New(cfg.Token, tg.WithServerURL(cfg.BaseURL), tg.WithSkipGetMe(),
 		tg.WithHTTPClient(cfg.PollTimeout, cfg.HTTPClient), tg.WithNotAsyncHandlers())

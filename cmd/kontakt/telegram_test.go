@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -356,6 +357,7 @@ func benchPipeline(b *testing.B, clients int) {
 		latencies = make([][]time.Duration, clients)
 		wg        sync.WaitGroup
 	)
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	start := time.Now()
 	for c := range clients {
@@ -376,10 +378,20 @@ func benchPipeline(b *testing.B, clients int) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
+	// CPU of this process (pipeline and fake Bot API; Redis not included)
+	// per update: a load-independent measure when the machine is busy.
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu_us/update")
 	all := slices.Concat(latencies...)
 	slices.Sort(all)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "updates/s")
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99_ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
