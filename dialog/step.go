@@ -28,6 +28,7 @@ type env struct {
 func step(e env, s State, in Input) (State, []bot.Reply, []Effect) {
 	t := turn{env: e, s: s, in: in}
 	t.run()
+	t.replies = merge(t.replies)
 	if in.Msg.Kind != "" {
 		t.s.Seen = in.Now
 		t.record("client", describe(in.Msg))
@@ -36,6 +37,22 @@ func step(e env, s State, in Input) (State, []bot.Reply, []Effect) {
 		t.record("bot", r.Text)
 	}
 	return t.s, t.replies, t.effects
+}
+
+// merge joins a reply without buttons to the one after it, so that an
+// answer and its "did it help?" go as one message: fewer messages, and
+// Telegram allows about one a second per chat.
+func merge(rs []bot.Reply) []bot.Reply {
+	out := rs[:0:0]
+	for _, r := range rs {
+		if n := len(out); n > 0 && len(out[n-1].Buttons) == 0 &&
+			utf8.RuneCountInString(out[n-1].Text)+utf8.RuneCountInString(r.Text) < 3500 {
+			out[n-1] = bot.Reply{Text: out[n-1].Text + "\n\n" + r.Text, Buttons: r.Buttons}
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 type turn struct {

@@ -405,3 +405,11 @@ func TestTranscriptIsBounded(t *testing.T) {
 		t.Errorf("transcript has %d lines, want %d", len(s.Transcript), transcriptLines)
 	}
 }
+
+func TestMergeReplies(t *testing.T) {
+	b := [][]bot.Button{{{Text: "x", Data: "x"}}}
+	got := merge([]bot.Reply{{Text: "a"}, {Text: "b", Buttons: b}, {Text: "c"}, {Text: strings.Repeat("я", 3499)}})
+	if len(got) != 3 || got[0].Text != "a\n\nb" || got[0].Buttons == nil || got[1].Text != "c" {
+		t.Errorf("merge = %+v", got)
+	}
+}
