@@ -104,7 +104,7 @@ type features struct {
 }
 
 // familyCredit is what a word of the same family counts for.
-const familyCredit = 0.6
+const familyCredit = 0.8
 
 func (f features) combine() float64 {
 	return 0.15*f.strong + 0.15*f.all + 0.4*f.phrase + 0.05*f.pairs + 0.25*f.bm25
