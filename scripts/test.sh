@@ -10,6 +10,11 @@ cd "$(dirname "$0")/.."
 
 eval "$(scripts/services.sh)"
 
+# The console's browser tests drive Debian's Chromium.
+if ! command -v chromium >/dev/null; then
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 base=${DATABASE_URL%%\?*}
 base=${base%/*}
 admin="$base/postgres?sslmode=disable"

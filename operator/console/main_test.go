@@ -145,14 +145,27 @@ func newEnv(t testing.TB, n Notifier) *env {
 	return e
 }
 
-// lister lists the entries of one category.
+// lister lists the entries of one env.
 type lister struct {
 	s   *faq.Store
 	cat string
 }
 
+// List returns the entries of the env: in its category, or with its
+// category as the prefix of their id (made in the browser, in a category
+// of the menu).
 func (l lister) List(ctx context.Context) ([]*faq.Entry, error) {
-	return l.s.Find(ctx, faq.Filter{Category: l.cat})
+	list, err := l.s.Find(ctx, faq.Filter{Text: l.cat})
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, e := range list {
+		if e.Category == l.cat || strings.HasPrefix(e.ID, l.cat+"-") {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 // waitKB waits until the knowledge base decides text with entry id and
