@@ -152,6 +152,8 @@ type env struct {
 	ev    *events
 	group int64
 	cfg   operator.Config
+	// handler gets what the channel receives (set before running it).
+	handler bot.Handler
 }
 
 func newEnv(t testing.TB, lim telegramtest.Limits, mod func(*operator.Config)) *env {
@@ -159,7 +161,12 @@ func newEnv(t testing.TB, lim telegramtest.Limits, mod func(*operator.Config)) *
 	e := &env{t: t, fake: telegramtest.New("T"+strconv.FormatInt(uid(), 10), lim), group: -1_000_000_000_000 - uid()}
 	t.Cleanup(e.fake.Close)
 	e.svc = escalation.New(pool, escalation.Config{Calendar: alwaysOpen()})
-	var h bot.HandlerFunc = func(ctx context.Context, m bot.Message) ([]bot.Reply, error) { return nil, nil }
+	var h bot.HandlerFunc = func(ctx context.Context, m bot.Message) ([]bot.Reply, error) {
+		if e.handler == nil {
+			return nil, nil
+		}
+		return e.handler.Handle(ctx, m)
+	}
 	ch, err := telegram.New(telegram.Config{Token: e.fake.Token, BaseURL: e.fake.URL, Redis: rdb,
 		Prefix: "optest:" + strconv.FormatInt(uid(), 10) + ":", Handler: h, Limiter: bot.NewLimiter(bot.Limits{}),
 		PollTimeout: time.Second})
