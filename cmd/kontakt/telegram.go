@@ -95,23 +95,19 @@ func openRedis(ctx context.Context, url string) (*redis.Client, error) {
 	return rdb, nil
 }
 
-// newDialog builds the dialog engine: the knowledge base from
-// KONTAKT_KB_FILE, states in Redis, appeals and feedback in PostgreSQL
-// (pool may be nil: then hand-offs fail politely).
+// newDialog builds the dialog engine: states in Redis; with a database,
+// the knowledge base from PostgreSQL (kept current, seeded from
+// KONTAKT_KB_FILE when empty), appeals and feedback there too; without one
+// (kontakt chat on Redis alone), the knowledge base from KONTAKT_KB_FILE
+// and hand-offs that fail politely.
 func newDialog(ctx context.Context, cfg Config, pool *pgxpool.Pool, rdb redis.UniversalClient, log *slog.Logger) (*dialog.Machine, *knowledge.Base, error) {
-	if cfg.KBFile == "" {
-		return nil, nil, errors.New("KONTAKT_KB_FILE is not set (e.g. faq/testdata/kb.yaml)")
+	var kb *knowledge.Base
+	var err error
+	if pool != nil {
+		kb, err = openKnowledge(ctx, cfg, pool, log)
+	} else {
+		kb, err = knowledgeFromFile(cfg.KBFile)
 	}
-	f, err := os.Open(cfg.KBFile)
-	if err != nil {
-		return nil, nil, fmt.Errorf("KONTAKT_KB_FILE: %w", err)
-	}
-	entries, err := faq.Decode(f)
-	f.Close()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", cfg.KBFile, err)
-	}
-	kb, err := knowledge.New(entries)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -126,6 +122,22 @@ func newDialog(ctx context.Context, cfg Config, pool *pgxpool.Pool, rdb redis.Un
 		dc.Appeals, dc.Finder, dc.Feedback = a, a, feedbackTable{pool}
 	}
 	return dialog.New(dc), kb, nil
+}
+
+func knowledgeFromFile(name string) (*knowledge.Base, error) {
+	if name == "" {
+		return nil, errors.New("KONTAKT_KB_FILE is not set (e.g. faq/testdata/kb.yaml)")
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("KONTAKT_KB_FILE: %w", err)
+	}
+	defer f.Close()
+	entries, err := faq.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return knowledge.New(entries)
 }
 
 // appeals adapts escalation.Service to what dialog needs.
@@ -208,14 +220,11 @@ func attachments(in []bot.Attachment) []escalation.Attachment {
 	return out
 }
 
-// feedbackTable writes answer feedback into faq_feedback. It stands in for
-// faq.Store.AddFeedback until that exists.
+// feedbackTable adapts faq.Store.AddFeedback to dialog.FeedbackStore.
 type feedbackTable struct{ pool *pgxpool.Pool }
 
 func (f feedbackTable) AddFeedback(ctx context.Context, fb dialog.Feedback) error {
-	_, err := f.pool.Exec(ctx, `INSERT INTO faq_feedback (entry_id, helpful, query, channel) VALUES ($1, $2, $3, $4)`,
-		fb.EntryID, fb.Helpful, fb.Query, string(fb.Channel))
-	return err
+	return faq.NewStore(f.pool).AddFeedback(ctx, faq.Feedback{EntryID: fb.EntryID, Helpful: fb.Helpful, Query: fb.Query, Channel: string(fb.Channel)})
 }
 
 // validSecret checks a webhook secret token as Telegram does.
