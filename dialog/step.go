@@ -151,8 +151,13 @@ func reconcile(s State, in Input) State {
 		switch {
 		case in.Open != nil && s.Step != StepHuman:
 			s.Step, s.AppealID, s.AppealNumber = StepHuman, in.Open.ID, in.Open.Number
-		case in.Open == nil && (s.Step == StepHuman || s.Step == StepOpening):
+		case in.Open == nil && s.Step == StepHuman:
 			s.Step, s.AppealID, s.AppealNumber = StepMenu, 0, ""
+		case in.Open == nil && s.Step == StepOpening:
+			// Registration did not happen (the process died between saving
+			// the state and opening the appeal): back to confirmation, so a
+			// redelivered or repeated «Отправить» registers it.
+			s.Step = StepConfirm
 		}
 	}
 	return forgetStale(s, in.Now)

@@ -363,6 +363,23 @@ func TestStepPostgresIsSourceOfTruth(t *testing.T) {
 	}
 }
 
+func TestStepOpeningInterruptedIsRetried(t *testing.T) {
+	s := State{Step: StepOpening, ConsentAt: consented(), Name: "Анна", Phone: "+79001234567", Question: "q"}
+	// The process died after saving "opening"; the press is delivered again.
+	s2, _, eff := step(env{catalog: testKB()}, s, Input{Msg: press("confirm:yes"), Now: now, Looked: true})
+	if s2.Step != StepOpening || len(eff) != 1 {
+		t.Fatalf("step %q effects %#v", s2.Step, eff)
+	}
+	if _, ok := eff[0].(OpenAppealEffect); !ok {
+		t.Errorf("effect %#v, want OpenAppealEffect", eff[0])
+	}
+	// It was registered after all: the chat belongs to the appeal.
+	s3, _, _ := step(env{catalog: testKB()}, s, Input{Msg: press("confirm:yes"), Now: now, Looked: true, Open: &Appeal{ID: 5, Number: "2026-000005"}})
+	if s3.Step != StepHuman || s3.AppealID != 5 {
+		t.Errorf("step %q appeal %d", s3.Step, s3.AppealID)
+	}
+}
+
 func TestStepAppealsList(t *testing.T) {
 	list := []Appeal{{Number: "2026-000001", Status: "assigned", Open: true, Created: now, Due: now.Add(24 * time.Hour)}, {Number: "2026-000002", Status: "closed", Created: now}}
 	_, r, _ := step(env{catalog: testKB()}, State{Step: StepMenu}, Input{Now: now, Listed: true, Appeals: list})
