@@ -53,6 +53,16 @@ type Config struct {
 	TelegramWebhookSecret string `env:"TELEGRAM_WEBHOOK_SECRET"`
 	// TelegramListenAddr is where the webhook listener listens.
 	TelegramListenAddr string `env:"TELEGRAM_LISTEN_ADDR" envDefault:"127.0.0.1:8081"`
+	// TelegramBotUsername is the bot's @username, for invite links.
+	TelegramBotUsername string `env:"TELEGRAM_BOT_USERNAME"`
+	// OperatorsChatIDs are the operators' forum supergroups (comma-separated
+	// ids such as -1001234567890); setting them turns the relay on.
+	OperatorsChatIDs []int64 `env:"OPERATORS_CHAT_IDS"`
+	// OperatorSignNames signs operators' answers with their first name.
+	OperatorSignNames bool `env:"OPERATOR_SIGN_NAMES" envDefault:"true"`
+	// ManagerAnswerMode is direct (personal managers' answers go straight to
+	// the client) or approve (after a contact manager approves them).
+	ManagerAnswerMode string `env:"MANAGER_ANSWER_MODE" envDefault:"direct"`
 }
 
 // loadConfig reads and validates the configuration. need lists variables that
@@ -106,6 +116,17 @@ func loadConfig(getenv func(string) string, need ...string) (Config, error) {
 	}
 	if cfg.CookieSecure && strings.HasPrefix(cfg.ConsoleURL, "http://") {
 		problems = append(problems, "KONTAKT_COOKIE_SECURE=true needs an https:// KONTAKT_CONSOLE_URL (or set KONTAKT_COOKIE_SECURE=false for http://localhost)")
+	}
+	if cfg.ManagerAnswerMode != "direct" && cfg.ManagerAnswerMode != "approve" {
+		problems = append(problems, fmt.Sprintf("MANAGER_ANSWER_MODE must be direct or approve, not %q", cfg.ManagerAnswerMode))
+	}
+	if len(cfg.OperatorsChatIDs) > 0 && (cfg.TelegramToken == "" || cfg.DatabaseURL == "") {
+		problems = append(problems, "OPERATORS_CHAT_IDS needs TELEGRAM_TOKEN and DATABASE_URL")
+	}
+	for _, id := range cfg.OperatorsChatIDs {
+		if id >= 0 {
+			problems = append(problems, fmt.Sprintf("OPERATORS_CHAT_IDS: %d is not a supergroup id (they are negative, like -1001234567890)", id))
+		}
 	}
 	if cfg.DialogTTL < time.Minute {
 		problems = append(problems, "KONTAKT_DIALOG_TTL must be at least 1m")

@@ -74,6 +74,8 @@ func runStaff(ctx context.Context, args []string, getenv func(string) string, st
 				orDash(p.Department), queuesText(p.Queues), hoursText(p.Hours), limit, active)
 		}
 		return tw.Flush()
+	case "invite":
+		return runStaffInvite(ctx, args[1:], getenv, stdout, stderr)
 	default:
 		return fmt.Errorf("staff: unknown command %q (add, list)", args[0])
 	}

@@ -37,9 +37,14 @@ func startTelegram(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slo
 		rdb.Close()
 		return err
 	}
+	handler, err := startOperator(ctx, cfg, pool, machine, log)
+	if err != nil {
+		rdb.Close()
+		return err
+	}
 	host, _ := os.Hostname()
 	ch, err := telegram.New(telegram.Config{
-		Token: cfg.TelegramToken, BaseURL: cfg.TelegramAPIURL, Redis: rdb, Handler: machine,
+		Token: cfg.TelegramToken, BaseURL: cfg.TelegramAPIURL, Redis: rdb, Handler: handler,
 		Log: log, Consumer: "kontakt-" + host, WebhookSecret: cfg.TelegramWebhookSecret,
 	})
 	if err != nil {
