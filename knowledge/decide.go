@@ -13,6 +13,7 @@ import (
 type thresholds struct {
 	answer     float64 // ranking score needed to answer
 	margin     float64 // lead over the second candidate needed to answer
+	sure       float64 // confidence that answers whatever the lead
 	clarify    float64 // ranking score needed to offer candidates
 	clarifyGap float64 // candidates within this score of the best are offered
 	cue        float64 // weight of signs of a personal matter that escalates
@@ -23,6 +24,7 @@ type thresholds struct {
 var defaultThresholds = thresholds{
 	answer:     0.45,
 	margin:     0.06,
+	sure:       0.95,
 	clarify:    0.35,
 	clarifyGap: 0.12,
 	cue:        2,
@@ -69,7 +71,7 @@ func (b *Base) decide(ctx context.Context, text string, audience faq.Audience, t
 		return d
 	}
 	switch {
-	case top >= th.answer && top-second >= th.margin:
+	case top >= th.answer && top-second >= th.margin, conf >= th.sure:
 		d.Kind, d.Entry = Answer, matches[0].Entry
 		d.Reason = fmt.Sprintf("confident match (score %.2f, lead %.2f)", top, top-second)
 	case top >= th.clarify:
@@ -251,7 +253,7 @@ func matchCue(pattern []string, words []word) bool {
 			switch {
 			case p == "_":
 			case p == "#":
-				ok = w.number
+				ok = w.number && len(w.surface) >= 4
 			default:
 				ok = strings.HasPrefix(w.surface, p)
 			}
