@@ -41,8 +41,9 @@ func (c *Channel) process(ctx context.Context, raw []byte) {
 		if bool(o.Message.Out) || o.Message.FromID < 0 {
 			return // our own or another community's message
 		}
-		c.saveClientInfo(ctx, msg.Chat, fromObject(o.ClientInfo))
-		c.handle(ctx, e.EventID, msg)
+		ci := fromObject(o.ClientInfo)
+		c.saveClientInfo(ctx, msg.Chat, ci)
+		c.handle(ctx, e.EventID, msg, &ci)
 	case events.EventMessageEvent:
 		var o events.MessageEventObject
 		if err := json.Unmarshal(e.Object, &o); err != nil {
@@ -65,7 +66,7 @@ func (c *Channel) process(ctx context.Context, raw []byte) {
 			log.Warn("button press without our payload; ignored", "payload", string(o.Payload))
 			return
 		}
-		c.handle(ctx, e.EventID, msg)
+		c.handle(ctx, e.EventID, msg, nil)
 	case events.EventMessageAllow:
 		var o events.MessageAllowObject
 		if json.Unmarshal(e.Object, &o) == nil && o.UserID > 0 {
@@ -81,10 +82,11 @@ func (c *Channel) process(ctx context.Context, raw []byte) {
 	}
 }
 
-// handle runs the handler on a message and sends the replies. Reply i of
+// handle runs the handler on a message and sends the replies (ci is the
+// client's app, if the event told it). Reply i of
 // event e has the durable id "e:<event_id>:<i>", so a redelivered event
 // does not deliver its replies twice.
-func (c *Channel) handle(ctx context.Context, eventID string, msg bot.Message) {
+func (c *Channel) handle(ctx context.Context, eventID string, msg bot.Message, ci *clientInfo) {
 	log := c.log.With("chat", msg.Chat.String(), "event", eventID)
 	c.cfg.Redis.Del(ctx, c.unreachableKey(msg.Chat)) // they wrote: reachable again
 	replies, err := c.cfg.Handler.Handle(ctx, msg)
@@ -99,7 +101,7 @@ func (c *Channel) handle(ctx context.Context, eventID string, msg bot.Message) {
 		if r.ID == "" && eventID != "" {
 			r.ID = "e:" + eventID + ":" + strconv.Itoa(i)
 		}
-		if err := c.Send(ctx, msg.Chat, r); err != nil {
+		if err := c.send(ctx, msg.Chat, r, ci); err != nil { // they just wrote: reachable
 			if !errors.Is(err, bot.ErrUnreachable) && ctx.Err() == nil {
 				log.Error("send reply", "err", err)
 			}

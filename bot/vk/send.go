@@ -40,6 +40,18 @@ func (c *Channel) Send(ctx context.Context, chat bot.Chat, r bot.Reply) error {
 	if c.Unreachable(ctx, chat) {
 		return bot.ErrUnreachable
 	}
+	var ci *clientInfo
+	if len(r.Buttons) > 0 {
+		v := c.clientInfo(ctx, chat)
+		ci = &v
+	}
+	return c.send(ctx, chat, r, ci)
+}
+
+// send is Send for a client whose app is known (ci may be nil for a reply
+// without buttons) and without the unreachable check: for replies to a
+// message the client has just sent.
+func (c *Channel) send(ctx context.Context, chat bot.Chat, r bot.Reply, ci *clientInfo) error {
 	peer, err := strconv.Atoi(chat.ID)
 	if err != nil {
 		return fmt.Errorf("vk: bad peer id %q", chat.ID)
@@ -53,7 +65,11 @@ func (c *Channel) Send(ctx context.Context, chat bot.Chat, r bot.Reply) error {
 	parts := bot.Split(r.Text, MaxText)
 	var kb string
 	if len(r.Buttons) > 0 {
-		k, dropped := keyboard(r.Buttons, c.clientInfo(ctx, chat))
+		if ci == nil {
+			v := c.clientInfo(ctx, chat)
+			ci = &v
+		}
+		k, dropped := keyboard(r.Buttons, *ci)
 		if dropped > 0 {
 			c.log.Warn("buttons over VK's keyboard limits dropped", "chat", chat.String(), "dropped", dropped)
 		}

@@ -116,8 +116,16 @@ func New(cfg Config) (*Channel, error) {
 	if cfg.Wait <= 0 {
 		cfg.Wait = 25
 	}
+	if cfg.Lanes <= 0 {
+		cfg.Lanes = 64
+	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: time.Duration(cfg.Wait)*time.Second + 15*time.Second}
+		// Every call goes to one host: keep an idle connection for every
+		// lane, or concurrent sends open new TCP connections (net/http
+		// keeps 2 per host by default).
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = cfg.Lanes + 1
+		cfg.HTTPClient = &http.Client{Timeout: time.Duration(cfg.Wait)*time.Second + 15*time.Second, Transport: tr}
 	}
 	vk := api.NewVK(cfg.Token)
 	vk.MethodURL = cfg.APIURL

@@ -63,6 +63,22 @@ type Config struct {
 	// ManagerAnswerMode is direct (personal managers' answers go straight to
 	// the client) or approve (after a contact manager approves them).
 	ManagerAnswerMode string `env:"MANAGER_ANSWER_MODE" envDefault:"direct"`
+	// VKToken (a community access token) turns the VK channel on; VKGroupID
+	// is the community's id.
+	VKToken   string `env:"VK_TOKEN"`
+	VKGroupID int    `env:"VK_GROUP_ID"`
+	// VKAPIURL is the method endpoint (a fake in tests) and VKAPIVersion the
+	// API version sent with every call.
+	VKAPIURL     string `env:"VK_API_URL" envDefault:"https://api.vk.com/method/"`
+	VKAPIVersion string `env:"VK_API_VERSION" envDefault:"5.131"`
+	// VKMode is longpoll (Bots Long Poll) or callback (Callback API).
+	VKMode string `env:"VK_MODE" envDefault:"longpoll"`
+	// VKCallbackSecret is the secret VK sends with Callback API events and
+	// VKConfirmation the string it expects back when the server is added.
+	VKCallbackSecret string `env:"VK_CALLBACK_SECRET"`
+	VKConfirmation   string `env:"VK_CONFIRMATION"`
+	// VKListenAddr is where the Callback API listener listens.
+	VKListenAddr string `env:"VK_LISTEN_ADDR" envDefault:"127.0.0.1:8082"`
 }
 
 // loadConfig reads and validates the configuration. need lists variables that
@@ -110,6 +126,21 @@ func loadConfig(getenv func(string) string, need ...string) (Config, error) {
 	}
 	if cfg.TelegramToken != "" && (cfg.RedisURL == "" || cfg.KBFile == "") {
 		problems = append(problems, "TELEGRAM_TOKEN needs REDIS_URL and KONTAKT_KB_FILE")
+	}
+	if cfg.VKMode != "longpoll" && cfg.VKMode != "callback" {
+		problems = append(problems, fmt.Sprintf("VK_MODE must be longpoll or callback, not %q", cfg.VKMode))
+	}
+	if cfg.VKToken != "" && (cfg.VKGroupID <= 0 || cfg.RedisURL == "" || cfg.KBFile == "") {
+		problems = append(problems, "VK_TOKEN needs VK_GROUP_ID (the community's id, a positive number), REDIS_URL and KONTAKT_KB_FILE")
+	}
+	if cfg.VKToken != "" && cfg.VKMode == "callback" && (cfg.VKConfirmation == "" || len(cfg.VKCallbackSecret) < 8 || len(cfg.VKCallbackSecret) > 50) {
+		problems = append(problems, "VK_MODE=callback needs VK_CONFIRMATION and VK_CALLBACK_SECRET (8-50 characters, as set in the community's Callback API settings)")
+	}
+	if u, err := url.Parse(cfg.VKAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		problems = append(problems, "VK_API_URL must be an http(s) URL such as https://api.vk.com/method/")
+	}
+	if v, ok := strings.CutPrefix(cfg.VKAPIVersion, "5."); !ok || v == "" || strings.Trim(v, "0123456789") != "" {
+		problems = append(problems, fmt.Sprintf("VK_API_VERSION must look like 5.131, not %q", cfg.VKAPIVersion))
 	}
 	if cfg.ConsoleURL != "" && !strings.HasPrefix(cfg.ConsoleURL, "https://") && !strings.HasPrefix(cfg.ConsoleURL, "http://") {
 		problems = append(problems, "KONTAKT_CONSOLE_URL must be an http:// or https:// URL")

@@ -25,6 +25,9 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	if err := startTelegram(ctx, cfg, pool, log); err != nil {
 		return err
 	}
+	if err := startVK(ctx, cfg, pool, log); err != nil {
+		return err
+	}
 	if err := startConsole(ctx, cfg, pool, log); err != nil {
 		return err
 	}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"kontakt/bot"
+	"kontakt/bot/vk"
+)
+
+// startVK starts the VK channel when VK_TOKEN is set: the event queue
+// consumer, and the long poller or the Callback API listener (POST
+// /vk/callback on VK_LISTEN_ADDR). It returns at once; everything stops
+// when ctx is done.
+func startVK(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.Logger) error {
+	if cfg.VKToken == "" {
+		log.Info("vk: VK_TOKEN not set, channel off")
+		return nil
+	}
+	rdb, err := openRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	machine, kb, err := newDialog(ctx, cfg, pool, rdb, log)
+	if err != nil {
+		rdb.Close()
+		return err
+	}
+	ch, err := newVK(cfg, rdb, machine, log)
+	if err != nil {
+		kb.Close()
+		rdb.Close()
+		return err
+	}
+	go func() {
+		<-ctx.Done()
+		kb.Close()
+		rdb.Close()
+	}()
+	go ch.Run(ctx)
+	if cfg.VKMode == "callback" {
+		mux := http.NewServeMux()
+		mux.Handle("POST /vk/callback", ch.CallbackHandler())
+		srv := &http.Server{Addr: cfg.VKListenAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			<-ctx.Done()
+			srv.Close()
+		}()
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("vk callback listener", "err", err)
+			}
+		}()
+		log.Info("vk: Callback API mode", "listen", cfg.VKListenAddr, "path", "/vk/callback")
+		return nil
+	}
+	go ch.Poll(ctx)
+	log.Info("vk: Bots Long Poll", "group", cfg.VKGroupID)
+	return nil
+}
+
+// newVK builds the VK channel (a bot.Sender for the operators' relay too).
+func newVK(cfg Config, rdb redis.UniversalClient, h bot.Handler, log *slog.Logger) (*vk.Channel, error) {
+	host, _ := os.Hostname()
+	return vk.New(vk.Config{
+		Token: cfg.VKToken, GroupID: cfg.VKGroupID, APIURL: cfg.VKAPIURL, APIVersion: cfg.VKAPIVersion,
+		Redis: rdb, Handler: h, Log: log, Consumer: "kontakt-" + host,
+		CallbackSecret: cfg.VKCallbackSecret, Confirmation: cfg.VKConfirmation,
+	})
+}
