@@ -3,8 +3,11 @@ package dialog
 import (
 	"context"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,4 +163,42 @@ func TestMachineOpenFailureIsPolite(t *testing.T) {
 	}
 	fa.failOpen = false
 	say(t, m, press("confirm:yes"), "зарегистрировано")
+}
+
+// BenchmarkMachine measures one dialog step with its state in the real
+// Redis (load, step, compare-and-set) for many chats in parallel, with a
+// hand-written knowledge base: the dialog's own cost in the pipeline.
+func BenchmarkMachine(b *testing.B) {
+	rdb, prefix := testRedis(b)
+	kb, fa := testKB(), newFakeAppeals()
+	m := New(Config{Store: NewRedisStore(rdb, prefix+"dlg:", time.Hour), Knowledge: kb, Catalog: kb, Appeals: fa, Finder: fa, Feedback: fa})
+	ctx := context.Background()
+	var n atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	b.SetParallelism(8) // 8 goroutines per CPU: Redis round trips overlap
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		for pb.Next() {
+			c := bot.Chat{Channel: bot.Telegram, ID: strconv.FormatInt(n.Add(1)%1000, 10)}
+			t0 := time.Now()
+			if _, err := m.Handle(ctx, bot.Message{Chat: c, Kind: bot.Text, Text: "сколько стоит общага"}); err != nil {
+				b.Error(err)
+				return
+			}
+			mine = append(mine, time.Since(t0))
+		}
+		mu.Lock()
+		lat = append(lat, mine...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "steps/s")
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+	}
 }
