@@ -1,9 +1,6 @@
 package dialog
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // moscow is the institute's time zone, used for dates clients read.
 var moscow = time.FixedZone("MSK", 3*60*60)
@@ -16,5 +13,3 @@ func (l locationer) Location() *time.Location {
 	}
 	return l.loc
 }
-
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"fmt"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -186,7 +187,7 @@ func (t *turn) human() {
 	case "":
 		return
 	case bot.Command, bot.Callback:
-		t.say(sprintf(txtInAppeal, t.s.AppealNumber))
+		t.say(fmt.Sprintf(txtInAppeal, t.s.AppealNumber))
 		return
 	}
 	if m.Kind == bot.Text && strings.TrimSpace(m.Text) == "" {
