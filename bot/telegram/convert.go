@@ -11,25 +11,6 @@ import (
 	"kontakt/bot"
 )
 
-// chatKey is the ordering key of an update: its chat.
-func chatKey(u *models.Update) string {
-	switch {
-	case u.Message != nil:
-		return strconv.FormatInt(u.Message.Chat.ID, 10)
-	case u.CallbackQuery != nil:
-		if m := u.CallbackQuery.Message.Message; m != nil {
-			return strconv.FormatInt(m.Chat.ID, 10)
-		}
-		if m := u.CallbackQuery.Message.InaccessibleMessage; m != nil {
-			return strconv.FormatInt(m.Chat.ID, 10)
-		}
-		return strconv.FormatInt(u.CallbackQuery.From.ID, 10)
-	case u.MyChatMember != nil:
-		return strconv.FormatInt(u.MyChatMember.Chat.ID, 10)
-	}
-	return "-"
-}
-
 func toChat(c models.Chat) bot.Chat {
 	return bot.Chat{Channel: bot.Telegram, ID: strconv.FormatInt(c.ID, 10), Group: c.Type != models.ChatTypePrivate}
 }

@@ -46,7 +46,9 @@ func (c *Channel) Poll(ctx context.Context) error {
 				c.log.Error("update without update_id; skipping", "raw", string(raw))
 				continue
 			}
-			if _, err := c.enqueue(ctx, raw); err != nil {
+			if _, err := c.enqueue(ctx, raw); errors.Is(err, errNotUpdate) {
+				c.log.Error("not an update; skipping", "raw", string(raw))
+			} else if err != nil {
 				c.log.Error("queue update", "err", err)
 				backoff = time.Second
 				break

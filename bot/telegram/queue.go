@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -15,17 +14,49 @@ import (
 	"kontakt/bot/inbox"
 )
 
+// errNotUpdate: what was to be queued is not a Telegram update.
+var errNotUpdate = errors.New("telegram: not an update")
+
+// updateHead is what the queue needs of an update: its id and its chat.
+// Decoding only this is much cheaper than a whole models.Update.
+type updateHead struct {
+	ID            int64     `json:"update_id"`
+	Message       *chatHead `json:"message"`
+	CallbackQuery *struct {
+		From    struct{ ID int64 } `json:"from"`
+		Message *chatHead          `json:"message"`
+	} `json:"callback_query"`
+	MyChatMember *chatHead `json:"my_chat_member"`
+}
+
+type chatHead struct {
+	Chat struct{ ID int64 } `json:"chat"`
+}
+
+// chatKey is the ordering key of an update: its chat.
+func (u *updateHead) chatKey() string {
+	switch {
+	case u.Message != nil:
+		return strconv.FormatInt(u.Message.Chat.ID, 10)
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
+		return strconv.FormatInt(u.CallbackQuery.Message.Chat.ID, 10)
+	case u.CallbackQuery != nil:
+		return strconv.FormatInt(u.CallbackQuery.From.ID, 10)
+	case u.MyChatMember != nil:
+		return strconv.FormatInt(u.MyChatMember.Chat.ID, 10)
+	}
+	return "-"
+}
+
 // enqueue stores an update durably; duplicates (same update_id) are
-// dropped. It returns whether the update was new.
+// dropped. It returns whether the update was new, and errNotUpdate for
+// something that is not an update.
 func (c *Channel) enqueue(ctx context.Context, raw []byte) (bool, error) {
-	var u models.Update
-	if err := json.Unmarshal(raw, &u); err != nil {
-		return false, fmt.Errorf("decode update: %w", err)
+	var u updateHead
+	if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
+		return false, errNotUpdate
 	}
-	if u.ID <= 0 {
-		return false, errors.New("decode update: no update_id")
-	}
-	return c.inbox.Add(ctx, strconv.FormatInt(u.ID, 10), chatKey(&u), raw)
+	return c.inbox.Add(ctx, strconv.FormatInt(u.ID, 10), u.chatKey(), raw)
 }
 
 // Run consumes the queue until ctx is done: updates of one chat are handled

@@ -2,7 +2,7 @@ package telegram
 
 import (
 	"crypto/subtle"
-	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 )
@@ -28,14 +28,10 @@ func (c *Channel) WebhookHandler() http.Handler {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		var probe struct {
-			ID int64 `json:"update_id"`
-		}
-		if json.Unmarshal(raw, &probe) != nil || probe.ID <= 0 {
+		if _, err := c.enqueue(r.Context(), raw); errors.Is(err, errNotUpdate) {
 			http.Error(w, "not an update", http.StatusBadRequest)
 			return
-		}
-		if _, err := c.enqueue(r.Context(), raw); err != nil {
+		} else if err != nil {
 			c.log.Error("webhook: queue update", "err", err)
 			http.Error(w, "try again", http.StatusInternalServerError)
 			return
