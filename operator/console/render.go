@@ -16,6 +16,7 @@ import (
 
 	"kontakt/escalation"
 	"kontakt/faq"
+	"kontakt/knowledge"
 )
 
 //go:embed templates/*.html
@@ -38,6 +39,10 @@ var funcs = template.FuncMap{
 	},
 	"audienceTitle": func(a faq.Audience) string { return a.Title() },
 	"roleTitle":     roleTitle,
+	"decisionTitle": func(k knowledge.Kind) string {
+		return map[knowledge.Kind]string{knowledge.Answer: "бот ответит записью", knowledge.Clarify: "бот предложит уточнить (кнопки)",
+			knowledge.Escalate: "бот передаст менеджеру", knowledge.Smalltalk: "бот поддержит разговор"}[k]
+	},
 	"opTitle": func(op faq.Op) string {
 		return map[faq.Op]string{faq.OpCreate: "создание", faq.OpUpdate: "изменение", faq.OpDelete: "удаление", faq.OpRestore: "восстановление"}[op]
 	},
