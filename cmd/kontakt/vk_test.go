@@ -222,18 +222,29 @@ func TestVKConversationEndToEnd(t *testing.T) {
 	c.press("aud:student")
 	c.expect("audience", 1, "Чем могу помочь")
 
-	// An ambiguous question: clarification by keyboard.
-	p.fake.Text(c.peer, "перевод")
-	b := c.expect("ambiguous", 1, "")
+	// An ambiguous question: clarification by keyboard. (Which one-word
+	// questions are ambiguous depends on the knowledge base's tuning: the
+	// first of these that the bot clarifies is used.)
 	var pick string
-	for _, d := range b {
-		if strings.HasPrefix(d, "q:") {
-			pick = d
+	for _, q := range []string{"стипендия", "документы", "экзамен", "перевод", "общежитие"} {
+		p.fake.Text(c.peer, q)
+		b := c.expect("ambiguous "+q, 1, "")
+		for _, d := range b {
+			if strings.HasPrefix(d, "q:") && slices.Contains(b, "clar:other") {
+				pick = d
+				break
+			}
+		}
+		if pick != "" {
 			break
 		}
+		if slices.Contains(b, "fb:yes") { // answered at once
+			c.press("fb:yes")
+			c.expect("helpful", 1, "")
+		}
 	}
-	if pick == "" || !slices.Contains(b, "clar:other") {
-		t.Fatalf("no clarification keyboard: %v", b)
+	if pick == "" {
+		t.Fatal("none of the ambiguous questions got a clarification keyboard")
 	}
 	c.press(pick)
 	c.expect("clarified", 1, "Этот ответ помог?")
@@ -246,7 +257,7 @@ func TestVKConversationEndToEnd(t *testing.T) {
 		t.Fatalf("no feedback buttons: %v", b)
 	}
 	c.press("fb:no")
-	b = c.expect("not helpful", 1, "")
+	b := c.expect("not helpful", 1, "")
 	if slices.Contains(b, "clar:other") {
 		c.press("clar:other")
 		b = c.expect("other", 1, "менеджер")
