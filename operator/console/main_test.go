@@ -155,13 +155,16 @@ type lister struct {
 // category as the prefix of their id (made in the browser, in a category
 // of the menu).
 func (l lister) List(ctx context.Context) ([]*faq.Entry, error) {
-	list, err := l.s.Find(ctx, faq.Filter{Text: l.cat})
+	out, err := l.s.Find(ctx, faq.Filter{Category: l.cat})
 	if err != nil {
 		return nil, err
 	}
-	out := list[:0]
-	for _, e := range list {
-		if e.Category == l.cat || strings.HasPrefix(e.ID, l.cat+"-") {
+	more, err := l.s.Find(ctx, faq.Filter{Text: l.cat + "-"})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range more {
+		if e.Category != l.cat && strings.HasPrefix(e.ID, l.cat+"-") {
 			out = append(out, e)
 		}
 	}
