@@ -348,13 +348,18 @@ func (t *turn) clarify(ids []string) {
 	t.s.Step = StepClarify
 	var rows [][]bot.Button
 	for _, id := range ids[:min(3, len(ids))] {
-		if en := t.catalog.Entry(id); en != nil {
+		if en := t.catalog.Entry(id); en != nil && fitsButton(id) {
 			rows = append(rows, []bot.Button{{Text: buttonText(en.Question), Data: prefixQuestion + id}})
 		}
 	}
 	rows = append(rows, []bot.Button{{Text: "Другое", Data: dataOther}})
 	t.say(txtClarify, rows...)
 }
+
+// fitsButton reports whether an entry id fits a button's data: Telegram
+// allows 64 bytes, entry ids may have up to 100. An entry that does not
+// fit is still found by typing the question.
+func fitsButton(id string) bool { return len(prefixQuestion)+len(id) <= 64 }
 
 func (t *turn) categories() {
 	cats := t.catalog.Categories()
@@ -375,6 +380,9 @@ func (t *turn) showCategory(c string) bool {
 	var rows [][]bot.Button
 	for _, en := range t.catalog.EntriesIn(c) {
 		if t.s.Audience != "" && len(en.Audience) > 0 && !slices.Contains(en.Audience, t.s.Audience) {
+			continue
+		}
+		if !fitsButton(en.ID) {
 			continue
 		}
 		rows = append(rows, []bot.Button{{Text: buttonText(en.Question), Data: prefixQuestion + en.ID}})

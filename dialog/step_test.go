@@ -430,3 +430,18 @@ func TestMergeReplies(t *testing.T) {
 		t.Errorf("merge = %+v", got)
 	}
 }
+
+func TestLongEntryIDsGetNoButton(t *testing.T) {
+	long := &faq.Entry{ID: strings.Repeat("a", 70), Category: "dormitory", Audience: []faq.Audience{faq.Student}, Question: "Длинный?", Answer: "Да."}
+	kb := testKB()
+	kb.entries = append(kb.entries, long)
+	_, r, _ := run(kb, State{Step: StepMenu, Audience: faq.Student}, press("cat:dormitory"))
+	for _, d := range buttons(r) {
+		if len(d) > 64 {
+			t.Errorf("button data of %d bytes", len(d))
+		}
+	}
+	if !slices.Contains(buttons(r), "q:dormitory-apply") {
+		t.Error("other entries lost")
+	}
+}
