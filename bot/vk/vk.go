@@ -15,11 +15,15 @@ package vk
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/SevereCloud/vksdk/v2/api"
@@ -51,10 +55,14 @@ type Config struct {
 	// Prefix of Redis keys, "vk:" by default.
 	Prefix  string
 	Handler bot.Handler
-	// Limiter paces every API call of this token; Limits by default. Share
-	// one Limiter between everything that uses the token.
-	Limiter *bot.Limiter
-	Log     *slog.Logger
+	// Limiter paces every API call of this instance smoothly; Limits by
+	// default. PerSecond caps the calls of all instances that share Redis
+	// and Prefix (other replicas, send-only instances for the operators),
+	// counted in Redis in a sliding second: VK's 20 for a community token
+	// by default; negative turns the shared cap off.
+	Limiter   *bot.Limiter
+	PerSecond int
+	Log       *slog.Logger
 	// Lanes is how many chats are handled at once (64 by default).
 	Lanes int
 	// Consumer names this replica in the queue's consumer group; stable
@@ -80,6 +88,9 @@ type Channel struct {
 	log   *slog.Logger
 	inbox *inbox.Inbox
 	tsKey string
+	// id and calls make the members of the shared rate window unique.
+	id    string
+	calls atomic.Uint64
 }
 
 var _ bot.Sender = (*Channel)(nil)
@@ -134,7 +145,14 @@ func New(cfg Config) (*Channel, error) {
 	// The library's own limiter sleeps holding a mutex and retries error 6
 	// at once; ours waits on a shared limiter and backs off instead.
 	vk.Limit = 0
-	lim := cfg.Limiter
+	if cfg.PerSecond == 0 {
+		cfg.PerSecond = api.LimitGroupToken
+	}
+	log := cfg.Log.With("channel", "vk")
+	id := make([]byte, 8)
+	rand.Read(id)
+	c := &Channel{cfg: cfg, api: vk, log: log, tsKey: cfg.Prefix + "{upd}:ts", id: hex.EncodeToString(id),
+		inbox: inbox.New(inbox.Config{Redis: cfg.Redis, Prefix: cfg.Prefix, Lanes: cfg.Lanes, Consumer: cfg.Consumer, Log: log})}
 	vk.Handler = func(method string, params ...api.Params) (api.Response, error) {
 		ctx := context.Background()
 		for _, p := range params {
@@ -142,14 +160,59 @@ func New(cfg Config) (*Channel, error) {
 				ctx = c
 			}
 		}
-		if err := lim.Wait(ctx, bot.Chat{Channel: bot.VK}); err != nil {
+		if err := c.wait(ctx); err != nil {
 			return api.Response{}, err
 		}
 		return vk.DefaultHandler(method, params...)
 	}
-	log := cfg.Log.With("channel", "vk")
-	return &Channel{cfg: cfg, api: vk, log: log, tsKey: cfg.Prefix + "{upd}:ts",
-		inbox: inbox.New(inbox.Config{Redis: cfg.Redis, Prefix: cfg.Prefix, Lanes: cfg.Lanes, Consumer: cfg.Consumer, Log: log})}, nil
+	return c, nil
+}
+
+// slotScript takes a slot in a sliding one-second window of API calls
+// shared by every instance: KEYS[1] the window (a sorted set of call times
+// by Redis's clock); ARGV the limit and a unique member. Returns 0 when the
+// call may go, else how many milliseconds until a slot frees.
+var slotScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1000)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], 2000)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + 1000 - now)
+`)
+
+// wait blocks until an API call may go: the instance's limiter first, then
+// the per-second count shared through Redis. If Redis fails, the local
+// limiter alone paces the calls.
+func (c *Channel) wait(ctx context.Context) error {
+	if err := c.cfg.Limiter.Wait(ctx, bot.Chat{Channel: bot.VK}); err != nil {
+		return err
+	}
+	if c.cfg.PerSecond < 0 {
+		return nil
+	}
+	for {
+		wait, err := slotScript.Run(ctx, c.cfg.Redis, []string{c.cfg.Prefix + "{rl}"}, c.cfg.PerSecond,
+			strconv.FormatUint(c.calls.Add(1), 10)+":"+c.id).Int()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			c.log.Warn("shared rate limit unavailable", "err", err)
+			return nil
+		}
+		if wait == 0 {
+			return nil
+		}
+		inbox.Sleep(ctx, time.Duration(wait)*time.Millisecond)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
 }
 
 // call runs an API method with ctx.

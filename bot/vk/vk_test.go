@@ -80,11 +80,19 @@ func (r *recorder) wait(n int, d time.Duration) []bot.Message {
 
 var fast = bot.Limits{Global: rate.Inf}
 
+// perSecond turns the shared cap off for tests without limits.
+func perSecond(lim bot.Limits) int {
+	if lim.Global == rate.Inf {
+		return -1
+	}
+	return 0
+}
+
 func newChannel(t *testing.T, fake *vktest.Server, rdb *redis.Client, prefix string, h bot.Handler, lim bot.Limits) *Channel {
 	t.Helper()
 	c, err := New(Config{Token: fake.Token, GroupID: fake.GroupID, APIURL: fake.APIURL(), APIVersion: "5.199", Redis: rdb, Prefix: prefix,
 		Handler: h, Limiter: bot.NewLimiter(lim), CallbackSecret: "cb-s3cret", Confirmation: "a1b2c3d4",
-		RetryBase: 50 * time.Millisecond, Wait: 1, Log: testLog})
+		RetryBase: 50 * time.Millisecond, Wait: 1, Log: testLog, PerSecond: perSecond(lim)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +376,10 @@ func TestSharedRateLimit(t *testing.T) {
 	rdb, prefix := testRedis(t)
 	fake := vktest.New("vk1.a.TEST", group, vktest.VKLimits)
 	defer fake.Close()
-	c := newChannel(t, fake, rdb, prefix, &recorder{}, Limits)
+	// Two instances on one token and one Redis (a replica, or the relay's
+	// send-only instance): the 20 calls a second are shared.
+	c1 := newChannel(t, fake, rdb, prefix, &recorder{}, Limits)
+	c2 := newChannel(t, fake, rdb, prefix, &recorder{}, Limits)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -376,6 +387,10 @@ func TestSharedRateLimit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := c1
+			if i%2 == 1 {
+				c = c2
+			}
 			if err := c.Send(ctx, bot.Chat{Channel: bot.VK, ID: strconv.Itoa(900 + i%15)}, bot.Reply{Text: "ответ " + strconv.Itoa(i)}); err != nil {
 				t.Error(err)
 			}

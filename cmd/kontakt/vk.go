@@ -66,7 +66,10 @@ func startVK(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.Logg
 	return nil
 }
 
-// newVK builds the VK channel (a bot.Sender for the operators' relay too).
+// newVK builds the VK channel. A send-only instance for the operators'
+// relay or the console is newVK with a handler that is never called: it
+// shares the unreachable marks, the clients' keyboard support and the
+// token's 20 calls a second with the receiving one through Redis.
 func newVK(cfg Config, rdb redis.UniversalClient, h bot.Handler, log *slog.Logger) (*vk.Channel, error) {
 	host, _ := os.Hostname()
 	return vk.New(vk.Config{

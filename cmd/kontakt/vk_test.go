@@ -95,7 +95,7 @@ func newVKPipeline(t testing.TB, lim bot.Limits, fakeLim vktest.Limits) *vkPipel
 	// The test's own limiter, lanes, prefix and long-poll wait.
 	ch, err := vk.New(vk.Config{Token: fake.Token, GroupID: vkGroup, APIURL: fake.APIURL(), APIVersion: "5.199", Redis: rdb,
 		Prefix: prefix + "vk:", Handler: machine, Limiter: bot.NewLimiter(lim), Lanes: 256, Wait: 1,
-		CallbackSecret: vkSecret, Confirmation: "c0nf1rm", RetryBase: 50 * time.Millisecond})
+		CallbackSecret: vkSecret, Confirmation: "c0nf1rm", RetryBase: 50 * time.Millisecond, PerSecond: vkPerSecond(lim)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +110,15 @@ func newVKPipeline(t testing.TB, lim bot.Limits, fakeLim vktest.Limits) *vkPipel
 		pool.Close()
 	})
 	return &vkPipeline{fake: fake, ch: ch, machine: machine, svc: svc, pool: pool, rdb: rdb}
+}
+
+// vkPerSecond turns the shared per-second cap off without limits (the
+// benchmark).
+func vkPerSecond(lim bot.Limits) int {
+	if lim.Global == rate.Inf {
+		return -1
+	}
+	return 0
 }
 
 // vkTestFeedback records answer feedback in the faq store.
