@@ -26,6 +26,7 @@ type analyzer struct {
 
 // word is one word of a message after conversion and correction.
 type word struct {
+	orig    string // as written (folded, converted from Latin letters)
 	surface string // as corrected, folded
 	stem    string
 	stop    bool
@@ -120,16 +121,17 @@ func (a *analyzer) run(text string, message bool) analysis {
 	words := make([]word, 0, len(raw))
 	for _, w := range raw {
 		if isNumber(w) {
-			words = append(words, word{surface: w, stem: w, number: true})
+			words = append(words, word{orig: w, surface: w, stem: w, number: true})
 			continue
 		}
-		if message && !a.known[w] && !a.stems[a.stem(w)] && !a.lx.slangForm(a.stem(w)) {
+		orig := w
+		if message && !a.known[w] && !a.stems[a.stem(w)] && !a.lx.slangForm(a.stem(w)) && !a.lx.cueWord(w) {
 			if c, ok := a.spell.correct(w); ok {
 				w = c
 				res.corrected++
 			}
 		}
-		words = append(words, word{surface: w, stem: a.stem(w), stop: a.lx.stop[w]})
+		words = append(words, word{orig: orig, surface: w, stem: a.stem(w), stop: a.lx.stop[w]})
 	}
 	res.words = words
 	res.terms = a.terms(words)

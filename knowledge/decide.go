@@ -255,7 +255,7 @@ func matchCue(pattern []string, words []word) bool {
 			case p == "#":
 				ok = w.number && len(w.surface) >= 4
 			default:
-				ok = strings.HasPrefix(w.surface, p)
+				ok = strings.HasPrefix(w.surface, p) || strings.HasPrefix(w.orig, p)
 			}
 			if !ok {
 				break
