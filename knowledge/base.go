@@ -46,6 +46,9 @@ type snapshot struct {
 	entries  []*faq.Entry // sorted by category order, then question
 	idf      map[string]float64
 	unknownW float64
+	// decisions caches what Decide said, by day, audience and text: a
+	// contact centre hears the same questions all day long.
+	decisions decisionCache
 }
 
 // doc is an entry with its analysed text.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"kontakt/faq"
 )
@@ -33,13 +35,47 @@ var defaultThresholds = thresholds{
 }
 
 // Decide says what the bot should do with a message from a client of the
-// given audience (empty if not known yet).
+// given audience (empty if not known yet). The Decision and its Candidates
+// are shared between callers and must not be changed.
 func (b *Base) Decide(ctx context.Context, text string, audience faq.Audience) Decision {
-	return b.decide(ctx, text, audience, defaultThresholds)
+	s := b.cur.Load()
+	key := b.now().Format(time.DateOnly) + "\x00" + string(audience) + "\x00" + text
+	if d, ok := s.decisions.get(key); ok {
+		return d
+	}
+	d := b.decide(ctx, s, text, audience, defaultThresholds)
+	if !strings.HasPrefix(d.Reason, "search failed") {
+		s.decisions.put(key, d)
+	}
+	return d
 }
 
-func (b *Base) decide(ctx context.Context, text string, audience faq.Audience, th thresholds) Decision {
-	s := b.cur.Load()
+// decisionCache is a bounded map that starts afresh when full; a new
+// snapshot of the base starts with an empty one.
+type decisionCache struct {
+	mu sync.RWMutex
+	m  map[string]Decision
+}
+
+const decisionCacheSize = 4096
+
+func (c *decisionCache) get(k string) (Decision, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	d, ok := c.m[k]
+	return d, ok
+}
+
+func (c *decisionCache) put(k string, d Decision) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= decisionCacheSize {
+		c.m = make(map[string]Decision, 256)
+	}
+	c.m[k] = d
+}
+
+func (b *Base) decide(ctx context.Context, s *snapshot, text string, audience faq.Audience, th thresholds) Decision {
 	q := s.an.analyze(text)
 	if kind, ok := b.lx.smalltalkOf(q.words); ok {
 		return Decision{Kind: Smalltalk, Smalltalk: kind, Reason: "small talk: " + kind}

@@ -81,7 +81,7 @@ func (b *Base) evaluate(ctx context.Context, queries []EvalQuery, th thresholds)
 	results := make([]EvalResult, 0, len(queries))
 	var top1, self, wrong, esc, small, rank1, rank3 int
 	for _, q := range queries {
-		d := b.decide(ctx, q.Q, "", th)
+		d := b.decide(ctx, b.cur.Load(), q.Q, "", th)
 		r := EvalResult{Q: q.Q, Expect: q.Expect, Decision: d.Kind, Score: round3(d.Confidence), Reason: d.Reason, Candidates: []string{}}
 		if d.Entry != nil {
 			r.Entry = d.Entry.ID
