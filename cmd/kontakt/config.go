@@ -124,14 +124,14 @@ func loadConfig(getenv func(string) string, need ...string) (Config, error) {
 	if cfg.TelegramToken != "" && cfg.TelegramMode == "webhook" && (cfg.TelegramWebhookURL == "" || !validSecret(cfg.TelegramWebhookSecret)) {
 		problems = append(problems, "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET (1-256 characters A-Z a-z 0-9 _ -)")
 	}
-	if cfg.TelegramToken != "" && (cfg.RedisURL == "" || cfg.KBFile == "") {
-		problems = append(problems, "TELEGRAM_TOKEN needs REDIS_URL and KONTAKT_KB_FILE")
+	if cfg.TelegramToken != "" && cfg.RedisURL == "" {
+		problems = append(problems, "TELEGRAM_TOKEN needs REDIS_URL")
 	}
 	if cfg.VKMode != "longpoll" && cfg.VKMode != "callback" {
 		problems = append(problems, fmt.Sprintf("VK_MODE must be longpoll or callback, not %q", cfg.VKMode))
 	}
-	if cfg.VKToken != "" && (cfg.VKGroupID <= 0 || cfg.RedisURL == "" || cfg.KBFile == "") {
-		problems = append(problems, "VK_TOKEN needs VK_GROUP_ID (the community's id, a positive number), REDIS_URL and KONTAKT_KB_FILE")
+	if cfg.VKToken != "" && (cfg.VKGroupID <= 0 || cfg.RedisURL == "") {
+		problems = append(problems, "VK_TOKEN needs VK_GROUP_ID (the community's id, a positive number) and REDIS_URL")
 	}
 	if cfg.VKToken != "" && cfg.VKMode == "callback" && (cfg.VKConfirmation == "" || len(cfg.VKCallbackSecret) < 8 || len(cfg.VKCallbackSecret) > 50) {
 		problems = append(problems, "VK_MODE=callback needs VK_CONFIRMATION and VK_CALLBACK_SECRET (8-50 characters, as set in the community's Callback API settings)")
