@@ -2,12 +2,14 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,30 +69,64 @@ func newSite(t *testing.T) *site {
 	return s
 }
 
-// browser starts a headless Chromium with a fresh profile.
+// chrome is one headless Chromium for the package's tests, started on
+// first use; every test person gets a browser context of their own (own
+// cookies), as a separate profile would give.
+var chrome struct {
+	once sync.Once
+	ctx  context.Context
+	stop func()
+	err  error
+}
+
+// stopChrome ends the shared browser; TestMain calls it.
+func stopChrome() {
+	if chrome.stop != nil {
+		chrome.stop()
+	}
+}
+
+// browser returns a fresh browser context in the shared headless Chromium.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
+	chrome.once.Do(func() {
+		path := ""
+		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+			if p, err := exec.LookPath(name); err == nil {
+				path = p
+				break
+			}
 		}
+		if path == "" {
+			chrome.err = errors.New("Chromium is not installed: scripts/test.sh installs Debian's chromium package")
+			return
+		}
+		dir, err := os.MkdirTemp("", "console-chromium-")
+		if err != nil {
+			chrome.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path),
+			chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+			chromedp.UserDataDir(dir), chromedp.WindowSize(1280, 900))
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelC := chromedp.NewContext(actx)
+		chrome.ctx = ctx
+		chrome.stop = func() { cancelC(); cancelA(); os.RemoveAll(dir) }
+		if err := chromedp.Do(ctx); err != nil {
+			chrome.err = fmt.Errorf("start Chromium: %w", err)
+		}
+	})
+	if chrome.err != nil {
+		t.Fatal(chrome.err)
 	}
-	if path == "" {
-		t.Fatal("Chromium is not installed: scripts/test.sh installs Debian's chromium package")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelC := chromedp.NewContext(chrome.ctx, chromedp.WithNewBrowserContext())
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	t.Cleanup(func() { cancelT(); cancelC() })
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
+		t.Fatalf("new browser context: %v", err)
 	}
 	return ctx
 }

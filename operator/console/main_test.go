@@ -47,6 +47,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	stopChrome()
 	pool.Close()
 	os.Exit(code)
 }
