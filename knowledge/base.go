@@ -27,9 +27,10 @@ import (
 // use; Reload swaps in a new set atomically, so a search never sees a
 // half-built index.
 type Base struct {
-	lx  *lexicon
-	now func() time.Time
-	cur atomic.Pointer[snapshot]
+	lx     *lexicon
+	now    func() time.Time
+	cur    atomic.Pointer[snapshot]
+	closed atomic.Bool
 }
 
 // Option configures a Base.
@@ -109,9 +110,9 @@ func (b *Base) Reload(entries []*faq.Entry) error {
 	return nil
 }
 
-// Close releases the index.
+// Close releases the index. Calling it again does nothing.
 func (b *Base) Close() error {
-	if s := b.cur.Load(); s != nil {
+	if s := b.cur.Load(); s != nil && b.closed.CompareAndSwap(false, true) {
 		return s.index.Close()
 	}
 	return nil

@@ -31,7 +31,8 @@ type Config struct {
 	BaseURL    string
 	HTTPClient *http.Client
 	Redis      redis.UniversalClient
-	// Prefix of Redis keys, "tg:" by default.
+	// Prefix of Redis keys, "tg:<bot id>:" by default, so that two bots
+	// sharing a Redis keep their update offsets and queues apart.
 	Prefix  string
 	Handler bot.Handler
 	// Limiter paces outbound messages; bot.TelegramLimits by default.
@@ -74,7 +75,8 @@ func New(cfg Config) (*Channel, error) {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.Prefix == "" {
-		cfg.Prefix = "tg:"
+		id, _, _ := strings.Cut(cfg.Token, ":")
+		cfg.Prefix = "tg:" + id + ":"
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = bot.NewLimiter(bot.TelegramLimits)
