@@ -202,6 +202,43 @@ func (s *Server) handleClientMerge() http.Handler {
 	})
 }
 
+// handleClientLink links a parent and a child (student or applicant):
+// "parent" makes the other client this one's parent, "child" its child.
+func (s *Server) handleClientLink() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.loadClient(w, r)
+		if !ok {
+			return
+		}
+		back := fmt.Sprintf("/clients/%d", c.ID)
+		other, err := strconv.ParseInt(strings.TrimSpace(r.PostFormValue("other")), 10, 64)
+		if err != nil || other <= 0 {
+			s.actionFailed(w, r, back, fmt.Errorf("%w: номер связанного клиента", escalation.ErrInvalid))
+			return
+		}
+		oc, err := s.svc.Client(r.Context(), other)
+		if err != nil {
+			s.actionFailed(w, r, back, err)
+			return
+		}
+		other = oc.ID // the surviving client, if other was merged
+		if other == c.ID {
+			s.actionFailed(w, r, back, fmt.Errorf("%w: клиент не может быть связан сам с собой", escalation.ErrInvalid))
+			return
+		}
+		parent, child := other, c.ID
+		if r.PostFormValue("as") == "child" {
+			parent, child = c.ID, other
+		}
+		if err := s.svc.LinkParent(r.Context(), parent, child); err != nil {
+			s.actionFailed(w, r, back, err)
+			return
+		}
+		s.audit(r, 0, "связь родитель — ребёнок", strconv.FormatInt(other, 10), c.ID, fmt.Sprintf("родитель %d, ребёнок %d", parent, child))
+		redirect(w, r, back, "linked")
+	})
+}
+
 // handleClientDelete erases a client's personal data on request: name,
 // contacts, consent, identities, and what the client wrote; the appeals
 // stay as an anonymised trace (number, dates, topic, channel, status).

@@ -68,6 +68,7 @@ func TestRoutesRolesCSRF(t *testing.T) {
 	other := e.appeal("Дубль клиента", escalation.Student)
 	gone := e.appeal("Удалите мои данные", escalation.Other)
 	en := e.entry(unique("route-entry-"), "Как пройти в библиотеку", "Второй этаж.")
+	doomed := e.entry(unique("route-doomed-"), "Устаревший вопрос", "Устаревший ответ.")
 	ap := fmt.Sprintf("/appeals/%d", a.ID)
 	cl := fmt.Sprintf("/clients/%d", a.ClientID)
 	routes := []route{
@@ -89,6 +90,7 @@ func TestRoutesRolesCSRF(t *testing.T) {
 		{"GET", cl, nil, contactH},
 		{"GET", cl + "/export", nil, contactH},
 		{"POST", cl + "/merge", url.Values{"other": {fmt.Sprint(other.ClientID)}}, contactH},
+		{"POST", cl + "/link", url.Values{"other": {fmt.Sprint(other.ClientID)}, "as": {"child"}}, contactH},
 		{"POST", fmt.Sprintf("/clients/%d/delete", gone.ClientID), url.Values{"confirm": {"1"}}, headOnlyR},
 		{"GET", "/kb", nil, kbAll},
 		{"GET", "/kb?q=библиотек", nil, kbAll},
@@ -99,6 +101,7 @@ func TestRoutesRolesCSRF(t *testing.T) {
 		{"POST", "/kb/entries/" + en.ID, url.Values{"category": {e.cat}, "audience": {"student"}, "question": {en.Question}, "answer": {"Третий этаж."}, "version": {"1"}}, editorH},
 		{"GET", "/kb/entries/" + en.ID + "/history", nil, editorH},
 		{"POST", "/kb/entries/" + en.ID + "/restore", url.Values{"version": {"1"}}, editorH},
+		{"POST", "/kb/entries/" + doomed.ID + "/delete", url.Values{"confirm": {"1"}}, editorH},
 		{"GET", "/kb/export", nil, editorH},
 		{"GET", "/kb/unanswered?q=" + e.cat, nil, editorH},
 		{"POST", "/kb/unanswered", url.Values{"do": {"dismiss"}, "norms": {unique("norm")}}, editorH},
@@ -574,4 +577,37 @@ func uniqueWord(prefix string) string {
 		b.WriteRune(letters[r-'0'])
 	}
 	return b.String()
+}
+
+func TestClientLinkMergeExport(t *testing.T) {
+	e := newEnv(t, &fakeNotifier{})
+	ctx := context.Background()
+	parent := e.appeal("Я мама студента, вопрос об оплате", escalation.Parent)
+	child := e.appeal("Вопрос об оплате", escalation.Student)
+	dup := e.appeal("Ещё раз об оплате, с другого аккаунта", escalation.Student)
+	c, tok := e.session(escalation.RoleContact)
+	path := fmt.Sprintf("/clients/%d", child.ClientID)
+	if w := e.do("POST", path+"/link", c, url.Values{"csrf": {tok}, "other": {fmt.Sprint(parent.ClientID)}, "as": {"parent"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("link: %d %s", w.Code, w.Body.String())
+	}
+	if w := e.do("POST", path+"/merge", c, url.Values{"csrf": {tok}, "other": {fmt.Sprint(dup.ClientID)}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("merge: %d %s", w.Code, w.Body.String())
+	}
+	got, _ := e.svc.Client(ctx, child.ClientID)
+	if !slices.Contains(got.Related, parent.ClientID) || len(got.Identities) != 2 {
+		t.Fatalf("client after link and merge: %+v", got)
+	}
+	w := e.do("GET", path, c, nil)
+	if !strings.Contains(w.Body.String(), fmt.Sprintf("/clients/%d", parent.ClientID)) || !strings.Contains(w.Body.String(), dup.Number) {
+		t.Fatal("client page lacks the parent or the merged appeal")
+	}
+	w = e.do("GET", path+"/export", c, nil)
+	if w.Header().Get("Content-Disposition") == "" || !strings.Contains(w.Body.String(), child.Number) || !strings.Contains(w.Body.String(), dup.Number) {
+		t.Fatalf("export: %s", w.Body.String())
+	}
+	var n int
+	pool.QueryRow(ctx, `SELECT count(*) FROM con_audit WHERE client_id = $1 AND action IN ('связь родитель — ребёнок', 'объединение клиентов', 'выгрузка персональных данных', 'просмотр клиента')`, child.ClientID).Scan(&n)
+	if n != 4 {
+		t.Fatalf("audit rows for link, merge, view, export: %d", n)
+	}
 }

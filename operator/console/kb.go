@@ -220,6 +220,17 @@ func (s *Server) handleEntryRestore() http.Handler {
 	})
 }
 
+func (s *Server) handleEntryDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("eid")
+		if err := s.faq.Delete(r.Context(), id, sessionFrom(r.Context()).Staff.Name); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		redirect(w, r, "/kb/entries/"+id+"/history", "entry-deleted")
+	})
+}
+
 func (s *Server) handleExport() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		entries, err := s.faq.List(r.Context())

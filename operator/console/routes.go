@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /clients/{id}", s.authed(clientReader, s.handleClient()))
 	s.mux.Handle("GET /clients/{id}/export", s.authed(frontDesk, s.handleClientExport()))
 	s.mux.Handle("POST /clients/{id}/merge", s.authed(frontDesk, s.handleClientMerge()))
+	s.mux.Handle("POST /clients/{id}/link", s.authed(frontDesk, s.handleClientLink()))
 	s.mux.Handle("POST /clients/{id}/delete", s.authed(headOnly, s.handleClientDelete()))
 
 	// Knowledge base.
@@ -48,6 +49,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /kb/entries/{eid}", s.authed(editors, s.handleEntrySave()))
 	s.mux.Handle("GET /kb/entries/{eid}/history", s.authed(editors, s.handleEntryHistory()))
 	s.mux.Handle("POST /kb/entries/{eid}/restore", s.authed(editors, s.handleEntryRestore()))
+	s.mux.Handle("POST /kb/entries/{eid}/delete", s.authed(editors, s.handleEntryDelete()))
 	s.mux.Handle("GET /kb/export", s.authed(editors, s.handleExport()))
 	s.mux.Handle("POST /kb/import", s.authed(editors, s.handleImport()))
 	s.mux.Handle("GET /kb/unanswered", s.authed(editors, s.handleUnanswered()))
