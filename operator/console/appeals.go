@@ -322,6 +322,7 @@ const (
 	actForward
 	actResolve
 	actReopen
+	actClose
 )
 
 // handleAppealAction performs one action on an appeal through
@@ -398,6 +399,13 @@ func (s *Server) handleAppealAction(act action) http.Handler {
 				_, err = s.svc.Close(ctx, a.ID, "клиент уведомлён", me)
 			}
 			s.audit(r, 0, "решение отправлено клиенту", a.Number, a.ClientID, "")
+		case actClose:
+			// The client was told the result in person or by phone.
+			if text == "" {
+				text = "клиент уведомлён лично"
+			}
+			_, err = s.svc.Close(ctx, a.ID, text, me)
+			flag = "closed"
 		case actReopen:
 			if text == "" {
 				text = "открыто снова сотрудником"

@@ -276,6 +276,9 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
+// maxForm bounds a form, a knowledge base file included.
+const maxForm = 16 << 20
+
 type ctxKey struct{}
 
 func sessionFrom(ctx context.Context) *session {
@@ -313,6 +316,7 @@ func (s *Server) authed(roles []escalation.Role, h http.Handler) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 			tok := r.PostFormValue("csrf")
 			if tok == "" {
 				tok = r.Header.Get("X-CSRF-Token")

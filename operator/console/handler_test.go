@@ -84,6 +84,7 @@ func TestRoutesRolesCSRF(t *testing.T) {
 		{"POST", ap + "/forward", url.Values{"to": {"queue:contact"}, "text": {"коллегам"}}, contactH},
 		{"POST", ap + "/resolve", url.Values{"text": {"решено"}}, contactH},
 		{"POST", ap + "/reopen", url.Values{"text": {"ещё вопрос"}}, contactH},
+		{"POST", ap + "/close", url.Values{"text": {"по телефону"}}, contactH},
 		{"POST", "/appeals/new", url.Values{"name": {"Гость"}, "consent": {"1"}, "channel": {"walkin"}, "topic": {"other"}, "text": {"вопрос"}}, contactH},
 		{"GET", "/clients", nil, contactH},
 		{"GET", "/clients?q=Пётр", nil, contactH},
@@ -414,6 +415,20 @@ func TestReplyResolveAndRegister(t *testing.T) {
 	if page := e.do("GET", w.Header().Get("Location"), c, nil); !strings.Contains(page.Body.String(), "Анна Гостева") ||
 		!strings.Contains(page.Body.String(), "Обращение зарегистрировано") {
 		t.Fatalf("registered appeal page (%s) does not show the client:\n%s", w.Header().Get("Location"), page.Body.String())
+	}
+	// A walk-in visitor has no channel: the result is recorded, the
+	// manager tells them by phone and closes the appeal.
+	walk := strings.Split(w.Header().Get("Location"), "?")[0]
+	w = e.do("POST", walk+"/resolve", c, url.Values{"csrf": {tok}, "text": {"Стоимость — 150 000 ₽ в год."}})
+	if !strings.Contains(w.Header().Get("Location"), "ok=resolved-nc") {
+		t.Fatalf("walk-in resolve: %s", w.Header().Get("Location"))
+	}
+	if page := e.do("GET", walk, c, nil); !strings.Contains(page.Body.String(), `id="close"`) {
+		t.Fatal("no close button for a resolved appeal")
+	}
+	w = e.do("POST", walk+"/close", c, url.Values{"csrf": {tok}, "text": {"сообщили по телефону"}})
+	if !strings.Contains(w.Header().Get("Location"), "ok=closed") {
+		t.Fatalf("close: %d %s", w.Code, w.Body.String())
 	}
 }
 

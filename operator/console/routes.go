@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /appeals/{id}/take", s.authed(appealRoles, s.handleAppealAction(actTake)))
 	s.mux.Handle("POST /appeals/{id}/forward", s.authed(appealRoles, s.handleAppealAction(actForward)))
 	s.mux.Handle("POST /appeals/{id}/resolve", s.authed(appealRoles, s.handleAppealAction(actResolve)))
+	s.mux.Handle("POST /appeals/{id}/close", s.authed(appealRoles, s.handleAppealAction(actClose)))
 	s.mux.Handle("POST /appeals/{id}/reopen", s.authed(appealRoles, s.handleAppealAction(actReopen)))
 
 	// Clients.
