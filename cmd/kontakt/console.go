@@ -14,7 +14,6 @@ import (
 	"kontakt/bot/telegram"
 	"kontakt/escalation"
 	"kontakt/faq"
-	"kontakt/knowledge"
 	"kontakt/operator/console"
 )
 
@@ -44,41 +43,39 @@ func newConsole(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.L
 	}
 	store := faq.NewStore(pool)
 	store.Logger = log
-	entries, err := store.List(ctx)
+	// The knowledge base is built as the bot's is, so that "try a
+	// question" shows exactly what the bot does.
+	kb, err := openKnowledge(ctx, cfg, pool, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	kb, err := knowledge.New(entries)
-	if err != nil {
-		return nil, nil, err
-	}
-	changed := make(chan struct{}, 1)
-	go store.Listen(ctx, func([]string) {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	})
-	go kb.Follow(ctx, store, changed, cfg.IndexReloadDelay, log)
-
 	senders := &console.Senders{Appeals: svc, By: map[escalation.Channel]bot.Sender{}}
-	stop := func() { kb.Close() }
-	if cfg.TelegramToken != "" {
+	stop := func() {}
+	if cfg.TelegramToken != "" || cfg.VKToken != "" {
 		rdb, err := openRedis(ctx, cfg.RedisURL)
 		if err != nil {
-			kb.Close()
 			return nil, nil, err
 		}
-		// A send-only channel: updates are consumed by startTelegram's.
-		ch, err := telegram.New(telegram.Config{Token: cfg.TelegramToken, BaseURL: cfg.TelegramAPIURL, Redis: rdb, Log: log,
-			Handler: bot.HandlerFunc(func(context.Context, bot.Message) ([]bot.Reply, error) { return nil, nil })})
-		if err != nil {
-			rdb.Close()
-			kb.Close()
-			return nil, nil, err
+		stop = func() { rdb.Close() }
+		// Send-only channels: updates are consumed by startTelegram's and
+		// startVK's; these only write to clients.
+		noop := bot.HandlerFunc(func(context.Context, bot.Message) ([]bot.Reply, error) { return nil, nil })
+		if cfg.TelegramToken != "" {
+			ch, err := telegram.New(telegram.Config{Token: cfg.TelegramToken, BaseURL: cfg.TelegramAPIURL, Redis: rdb, Log: log, Handler: noop})
+			if err != nil {
+				stop()
+				return nil, nil, err
+			}
+			senders.By[escalation.Telegram] = ch
 		}
-		senders.By[escalation.Telegram] = ch
-		stop = func() { kb.Close(); rdb.Close() }
+		if cfg.VKToken != "" {
+			ch, err := newVK(cfg, rdb, noop, log)
+			if err != nil {
+				stop()
+				return nil, nil, err
+			}
+			senders.By[escalation.VK] = ch
+		}
 	}
 	srv, err := console.New(console.Config{DB: pool, Appeals: svc, FAQ: store, Knowledge: kb, Notifier: senders,
 		CookieSecure: cfg.CookieSecure, BaseURL: consoleURL(cfg), Log: log.With("component", "console")})
