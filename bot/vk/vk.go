@@ -52,7 +52,8 @@ type Config struct {
 	APIVersion string
 	HTTPClient *http.Client
 	Redis      redis.UniversalClient
-	// Prefix of Redis keys, "vk:" by default.
+	// Prefix of Redis keys, "vk:<group id>:" by default, so that two
+	// communities sharing a Redis keep their queues, ts and limits apart.
 	Prefix  string
 	Handler bot.Handler
 	// Limiter paces every API call of this instance smoothly; Limits by
@@ -110,7 +111,7 @@ func New(cfg Config) (*Channel, error) {
 		cfg.APIVersion = api.Version
 	}
 	if cfg.Prefix == "" {
-		cfg.Prefix = "vk:"
+		cfg.Prefix = "vk:" + strconv.Itoa(cfg.GroupID) + ":"
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = bot.NewLimiter(Limits)

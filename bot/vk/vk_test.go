@@ -443,8 +443,11 @@ func TestLongPollRecovers(t *testing.T) {
 	if n := fake.Calls("groups.getLongPollServer"); n != 2 {
 		t.Errorf("getLongPollServer called %d times after failed:2, want 2", n)
 	}
-	// A dropped connection and failed:1 answers: backoff, same ts.
+	// A 502 and a failed:1 answer (history lost: VK gives the new ts, and
+	// events before it are gone): backoff, then polling goes on.
+	checks := fake.Calls("a_check")
 	fake.FailPoll(-1, 1)
+	waitCalls("a_check", checks+3) // the 502, the failed:1, the next poll
 	fake.Text(1001, "3")
 	// failed:3 — a new key and ts (VK says events in between are lost).
 	rec.wait(3, 10*time.Second)

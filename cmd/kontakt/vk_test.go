@@ -381,6 +381,100 @@ func TestVKCallbackEndToEnd(t *testing.T) {
 	}
 }
 
+// TestServeVK starts the whole program, as `kontakt serve` does, with the
+// VK channel alone in Callback API mode on a database of its own: the
+// listener confirms the server, refuses a wrong secret, and a client's
+// "Начать" and question are answered through Redis and PostgreSQL.
+func TestServeVK(t *testing.T) {
+	dsn, rurl := os.Getenv("KONTAKT_TEST_DATABASE_URL"), os.Getenv("KONTAKT_TEST_REDIS_URL")
+	if dsn == "" || rurl == "" {
+		t.Fatal("KONTAKT_TEST_DATABASE_URL and KONTAKT_TEST_REDIS_URL are not set: run the tests with scripts/test.sh")
+	}
+	db := freshDatabase(t, dsn)
+	group := 300_000_000 + uniquePeer()%100_000_000 // keys are scoped by the community
+	fake := vktest.New("vk1.a.SERVE-TOKEN", group, vktest.VKLimits)
+	defer fake.Close()
+	addr, vkAddr := freeAddr(t), freeAddr(t)
+	env := map[string]string{
+		"DATABASE_URL": db, "REDIS_URL": rurl, "KONTAKT_KB_FILE": "../../faq/testdata/kb.yaml", "KONTAKT_HTTP_ADDR": addr,
+		"KONTAKT_COOKIE_SECURE": "false", "KONTAKT_INSTITUTE_NAME": "Приволжского института технологий и управления",
+		"VK_TOKEN": fake.Token, "VK_GROUP_ID": strconv.Itoa(group), "VK_API_URL": fake.APIURL(), "VK_API_VERSION": "5.199",
+		"VK_MODE": "callback", "VK_CALLBACK_SECRET": vkSecret, "VK_CONFIRMATION": "c0nf1rm", "VK_LISTEN_ADDR": vkAddr,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), &logs, &logs)
+	}()
+	post := func(body []byte) (int, string) {
+		resp, err := http.Post("http://"+vkAddr+"/vk/callback", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		var buf bytes.Buffer
+		buf.ReadFrom(resp.Body)
+		return resp.StatusCode, buf.String()
+	}
+	conf, _ := json.Marshal(map[string]any{"type": "confirmation", "group_id": group, "secret": vkSecret})
+	confirmed := false
+	for start := time.Now(); time.Since(start) < 60*time.Second && !confirmed; time.Sleep(50 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("kontakt serve stopped: %v\n%s", err, logs.String())
+		default:
+		}
+		code, body := post(conf)
+		confirmed = code == http.StatusOK && body == "c0nf1rm"
+	}
+	if !confirmed {
+		t.Fatalf("the Callback API server was not confirmed within a minute\n%s", logs.String())
+	}
+	peer := uniquePeer()
+	_, ev := fake.Start(peer)
+	if code, _ := post(vktest.WithSecret(ev, "wrong")); code != http.StatusForbidden {
+		t.Errorf("wrong secret: %d", code)
+	}
+	if code, body := post(vktest.WithSecret(ev, vkSecret)); code != http.StatusOK || body != "ok" {
+		t.Errorf("event: %d %q", code, body)
+	}
+	got := fake.WaitSent(peer, 1, 20*time.Second)
+	if len(got) != 1 || !strings.Contains(got[0].Text, "Приволжского института") || got[0].Keyboard == nil {
+		t.Fatalf("greeting: %+v\n%s", got, logs.String())
+	}
+	var aud vktest.Button
+	for _, row := range got[0].Keyboard {
+		for _, b := range row {
+			if buttonData(b) == "aud:student" {
+				aud = b
+			}
+		}
+	}
+	_, ev = fake.Press(peer, aud)
+	post(vktest.WithSecret(ev, vkSecret))
+	fake.WaitSent(peer, 2, 20*time.Second)
+	_, ev = fake.Text(peer, "скока стоит общага")
+	post(vktest.WithSecret(ev, vkSecret))
+	got = fake.WaitSent(peer, 3, 20*time.Second)
+	if len(got) < 3 || !strings.Contains(got[2].Text, "950 руб") {
+		t.Fatalf("answer to the dormitory question: %+v\n%s", got, logs.String())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("kontakt serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("kontakt serve did not stop")
+	}
+	if strings.Contains(logs.String(), fake.Token) || strings.Contains(logs.String(), vkSecret) {
+		t.Error("the log shows the token or the callback secret")
+	}
+}
+
 func TestVKConfig(t *testing.T) {
 	base := map[string]string{"DATABASE_URL": "postgres://x/y", "REDIS_URL": "redis://localhost:6379/0", "KONTAKT_KB_FILE": "kb.yaml"}
 	tests := []struct {
