@@ -394,7 +394,8 @@ func (s *Server) handleAppealAction(act action) http.Handler {
 			if a, err = s.svc.Resolve(ctx, a.ID, text, me); err != nil {
 				break
 			}
-			flag = s.notify(ctx, a, "Ваше обращение № "+a.Number+" решено.\n\n"+text, "resolved")
+			// The wording of the Telegram relay's result message.
+			flag = s.notify(ctx, a, fmt.Sprintf("Ваше обращение № %s рассмотрено: %s", a.Number, text), "resolved")
 			if flag == "resolved" {
 				_, err = s.svc.Close(ctx, a.ID, "клиент уведомлён", me)
 			}
