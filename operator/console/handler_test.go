@@ -626,3 +626,29 @@ func TestClientLinkMergeExport(t *testing.T) {
 		t.Fatalf("audit rows for link, merge, view, export: %d", n)
 	}
 }
+
+func TestStaticAndPublicPages(t *testing.T) {
+	e := newEnv(t, nil)
+	for path, want := range map[string]string{
+		"/static/console.css":  "text/css",
+		"/static/console.js":   "text/javascript",
+		"/login":               "text/html",
+		"/password/not-a-link": "text/html",
+	} {
+		w := e.do("GET", path, nil, nil)
+		if path == "/password/not-a-link" {
+			if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "Ссылка недействительна") {
+				t.Fatalf("%s: %d", path, w.Code)
+			}
+			continue
+		}
+		if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), want) {
+			t.Fatalf("%s: %d %s", path, w.Code, w.Header().Get("Content-Type"))
+		}
+	}
+	// Nothing the pages load comes from elsewhere.
+	w := e.do("GET", "/login", nil, nil)
+	if strings.Contains(w.Body.String(), "http://") || strings.Contains(w.Body.String(), "https://") {
+		t.Fatal("the sign-in page refers to another site")
+	}
+}
