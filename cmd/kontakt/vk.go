@@ -78,3 +78,22 @@ func newVK(cfg Config, rdb redis.UniversalClient, h bot.Handler, log *slog.Logge
 		CallbackSecret: cfg.VKCallbackSecret, Confirmation: cfg.VKConfirmation,
 	})
 }
+
+// vkSender returns a send-only VK channel for the operators' relay and the
+// console (nil when VK_TOKEN is not set), and the function that closes its
+// Redis connection.
+func vkSender(ctx context.Context, cfg Config, log *slog.Logger) (bot.Sender, func(), error) {
+	if cfg.VKToken == "" {
+		return nil, func() {}, nil
+	}
+	rdb, err := openRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err := newVK(cfg, rdb, bot.HandlerFunc(func(context.Context, bot.Message) ([]bot.Reply, error) { return nil, nil }), log)
+	if err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
+	return ch, func() { rdb.Close() }, nil
+}

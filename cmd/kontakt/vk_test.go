@@ -381,6 +381,30 @@ func TestVKCallbackEndToEnd(t *testing.T) {
 	}
 }
 
+// cleanVK deletes the Redis keys a whole-program run left for a community
+// and its clients.
+func cleanVK(t *testing.T, rurl string, group int, peers ...int) {
+	t.Cleanup(func() {
+		opt, err := redis.ParseURL(rurl)
+		if err != nil {
+			return
+		}
+		rdb := redis.NewClient(opt)
+		defer rdb.Close()
+		ctx := context.Background()
+		patterns := []string{"vk:" + strconv.Itoa(group) + ":*"}
+		for _, p := range peers {
+			patterns = append(patterns, "*{vk:"+strconv.Itoa(p)+"}*")
+		}
+		for _, pat := range patterns {
+			iter := rdb.Scan(ctx, 0, pat, 1000).Iterator()
+			for iter.Next(ctx) {
+				rdb.Del(ctx, iter.Val())
+			}
+		}
+	})
+}
+
 // TestServeVK starts the whole program, as `kontakt serve` does, with the
 // VK channel alone in Callback API mode on a database of its own: the
 // listener confirms the server, refuses a wrong secret, and a client's
@@ -433,6 +457,7 @@ func TestServeVK(t *testing.T) {
 		t.Fatalf("the Callback API server was not confirmed within a minute\n%s", logs.String())
 	}
 	peer := uniquePeer()
+	cleanVK(t, rurl, group, peer)
 	_, ev := fake.Start(peer)
 	if code, _ := post(vktest.WithSecret(ev, "wrong")); code != http.StatusForbidden {
 		t.Errorf("wrong secret: %d", code)
@@ -472,6 +497,37 @@ func TestServeVK(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), fake.Token) || strings.Contains(logs.String(), vkSecret) {
 		t.Error("the log shows the token or the callback secret")
+	}
+}
+
+// TestVKSender: the send-only instance the relay and the console use
+// delivers to a VK client, and is absent without VK_TOKEN.
+func TestVKSender(t *testing.T) {
+	rurl := os.Getenv("KONTAKT_TEST_REDIS_URL")
+	if rurl == "" {
+		t.Fatal("KONTAKT_TEST_REDIS_URL is not set: run the tests with scripts/test.sh")
+	}
+	ctx := context.Background()
+	if s, closeFn, err := vkSender(ctx, Config{}, nil); s != nil || err != nil {
+		t.Errorf("without VK_TOKEN: %v, %v", s, err)
+	} else {
+		closeFn()
+	}
+	group := 300_000_000 + uniquePeer()%100_000_000
+	fake := vktest.New("vk1.a.SENDER", group, vktest.VKLimits)
+	defer fake.Close()
+	s, closeFn, err := vkSender(ctx, Config{VKToken: fake.Token, VKGroupID: group, VKAPIURL: fake.APIURL(), VKAPIVersion: "5.131", RedisURL: rurl}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	peer := uniquePeer()
+	cleanVK(t, rurl, group, peer)
+	if err := s.Send(ctx, bot.Chat{Channel: bot.VK, ID: strconv.Itoa(peer)}, bot.Reply{Text: "Ответ оператора", ID: "msg:1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.SentTo(peer); len(got) != 1 || got[0].Text != "Ответ оператора" {
+		t.Errorf("delivered %+v", got)
 	}
 }
 
