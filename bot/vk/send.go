@@ -35,7 +35,8 @@ const MaxText = 4096
 // bot.ErrRateLimited for 6 and 9). Errors 901 and 902 (the user does not
 // allow messages from the community) mark the chat unreachable at once:
 // this and further sends return bot.ErrUnreachable without calling VK,
-// until the client writes again or allows messages.
+// until the client writes again or allows messages. A keyboard VK refuses
+// (error 911) is dropped and the text sent without it.
 func (c *Channel) Send(ctx context.Context, chat bot.Chat, r bot.Reply) error {
 	if c.Unreachable(ctx, chat) {
 		return bot.ErrUnreachable
@@ -119,6 +120,11 @@ func (c *Channel) sendOne(ctx context.Context, chat bot.Chat, p api.Params) erro
 		case errors.Is(err, api.ErrMessagesDenySend), errors.Is(err, api.ErrMessagesPrivacy):
 			c.markUnreachable(ctx, chat, apiErr.Code)
 			return fmt.Errorf("send to %v: %w", chat, bot.ErrUnreachable)
+		case isAPI && apiErr.Code == api.ErrMessagesKeyboardInvalid && p["keyboard"] != nil:
+			// The text matters more than the buttons: send it without them.
+			c.log.Error("VK refused the keyboard; sending the text without it", "chat", chat.String(), "err", err, "keyboard", p["keyboard"])
+			delete(p, "keyboard")
+			continue
 		case isAPI && apiErr.Code != api.ErrTooMany && apiErr.Code != api.ErrFlood && apiErr.Code != api.ErrServer:
 			return fmt.Errorf("send to %v: %w", chat, err) // a bad request: retrying won't help
 		}

@@ -305,11 +305,19 @@ func TestSendSplitsAndRetriedSendIsNotDuplicated(t *testing.T) {
 	if n := len(fake.SentTo(701)); n != 3 {
 		t.Errorf("after resending the same reply %d delivered, want 3", n)
 	}
+	// A keyboard VK refuses (911): the text still goes, without it.
+	fake.FailNext(vktest.Failure{Code: 911})
+	if err := c.Send(ctx, chat, bot.Reply{Text: "с кнопками", Buttons: r.Buttons, ID: "outbox:44"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.SentTo(701); len(got) != 4 || got[3].Text != "с кнопками" || got[3].Keyboard != nil {
+		t.Errorf("after 911: %+v", got[len(got)-1])
+	}
 	// Another reply is another message.
 	c.Send(ctx, chat, bot.Reply{Text: "ещё", ID: "outbox:43"})
 	c.Send(ctx, chat, bot.Reply{Text: "ещё"})
-	if n := len(fake.SentTo(701)); n != 5 {
-		t.Errorf("%d delivered, want 5", n)
+	if n := len(fake.SentTo(701)); n != 6 {
+		t.Errorf("%d delivered, want 6", n)
 	}
 }
 

@@ -422,7 +422,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 var errorTexts = map[int]string{
 	6: "Too many requests per second", 9: "Flood control", 10: "Internal server error",
-	901: "Can't send messages for users without permission", 902: "Can't send messages to this user due to their privacy settings",
+	901: "Can't send messages for users without permission", 911: "Keyboard format is invalid", 902: "Can't send messages to this user due to their privacy settings",
 }
 
 // send is messages.send; the lock is held.
