@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/SevereCloud/vksdk/v2/api"
@@ -75,6 +76,9 @@ func (c *Channel) Poll(ctx context.Context) error {
 				continue
 			}
 			srv.Key, srv.Server = s.Key, s.Server
+			if !strings.HasPrefix(srv.Server, "http://") && !strings.HasPrefix(srv.Server, "https://") {
+				srv.Server = "https://" + srv.Server // user long poll style: no scheme
+			}
 			c.log.Debug("long poll server", "server", s.Server, "ts", s.Ts)
 			if srv.Ts == "" {
 				srv.Ts, _ = c.cfg.Redis.Get(ctx, c.tsKey).Result()
