@@ -90,9 +90,9 @@ type inboxPage struct {
 	Topics   []string
 	Channels []escalation.Channel
 	Statuses []escalation.Status
-	Next     int64 // id for the next page, 0 if none
+	Next     int64  // id for the next page, 0 if none
+	NextURL  string // the next page with the same filters
 	Took     time.Duration
-	Query    string // the filter as a query string, for paging
 }
 
 const inboxPageSize = 50
@@ -207,7 +207,12 @@ func (s *Server) handleInbox() http.Handler {
 		}
 		p.Channels = []escalation.Channel{escalation.Telegram, escalation.VK, escalation.WebChat, escalation.Email, escalation.Phone, escalation.WalkIn}
 		p.Statuses = []escalation.Status{escalation.StatusNew, escalation.StatusAssigned, escalation.StatusForwarded, escalation.StatusAnswered, escalation.StatusResolved, escalation.StatusClosed}
-		p.Query = r.URL.Query().Encode()
+		if p.Next != 0 {
+			q := r.URL.Query()
+			q.Del("ok")
+			q.Set("before", strconv.FormatInt(p.Next, 10))
+			p.NextURL = "/appeals?" + q.Encode()
+		}
 		p.Took = time.Since(start)
 		s.audit(r, 0, "просмотр списка обращений", "", 0, r.URL.RawQuery)
 		tmpl := "layout"

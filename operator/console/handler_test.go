@@ -652,3 +652,39 @@ func TestStaticAndPublicPages(t *testing.T) {
 		t.Fatal("the sign-in page refers to another site")
 	}
 }
+
+func TestInboxPaging(t *testing.T) {
+	e := newEnv(t, nil)
+	seedAppeals(t, e.dept, unique("P"), inboxPageSize+10)
+	c, _ := e.session(escalation.RoleDepartment)
+	seen := map[string]bool{}
+	path := "/appeals?status=all"
+	for page := 1; ; page++ {
+		body := e.do("GET", path, c, nil).Body.String()
+		n := strings.Count(body, "data-id=")
+		for _, part := range strings.Split(body, `data-id="`)[1:] {
+			id := part[:strings.Index(part, `"`)]
+			if seen[id] {
+				t.Fatalf("appeal %s on two pages", id)
+			}
+			seen[id] = true
+		}
+		next := ""
+		if j := strings.Index(body, `" id="next">Дальше<`); j > 0 {
+			next = body[strings.LastIndex(body[:j], `href="`)+6 : j]
+		}
+		if next == "" {
+			if page != 2 || n != 10 {
+				t.Fatalf("page %d has %d rows and no next link", page, n)
+			}
+			break
+		}
+		if n != inboxPageSize || strings.Count(next, "before=") != 1 {
+			t.Fatalf("page %d: %d rows, next %q", page, n, next)
+		}
+		path = strings.ReplaceAll(next, "&amp;", "&")
+	}
+	if len(seen) != inboxPageSize+10 {
+		t.Fatalf("saw %d appeals", len(seen))
+	}
+}
