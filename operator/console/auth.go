@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -74,8 +75,11 @@ func CheckPassword(hash, password string) bool {
 }
 
 // dummyHash is checked against when the login is unknown, so that the
-// response time does not tell which logins exist.
-var dummyHash, _ = HashPassword("not a password of anybody")
+// response time does not tell which logins exist. It is made on first use.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("not a password of anybody")
+	return h
+})
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -203,7 +207,7 @@ func (s *Server) login(ctx context.Context, login, password, addr string) (strin
 	err := s.db.QueryRow(ctx, `SELECT a.staff_id, a.password_hash, s.active FROM con_accounts a
 		JOIN esc_staff s ON s.id = a.staff_id WHERE a.login = $1`, login).Scan(&staffID, &hash, &active)
 	if errors.Is(err, pgx.ErrNoRows) {
-		hash = dummyHash
+		hash = dummyHash()
 		staffID = 0
 	} else if err != nil {
 		return "", 0, err
