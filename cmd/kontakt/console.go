@@ -50,32 +50,30 @@ func newConsole(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.L
 		return nil, nil, err
 	}
 	senders := &console.Senders{Appeals: svc, By: map[escalation.Channel]bot.Sender{}}
-	stop := func() {}
-	if cfg.TelegramToken != "" || cfg.VKToken != "" {
+	// Send-only channels: updates are consumed by startTelegram's and
+	// startVK's; these only write to clients.
+	vkch, stop, err := vkSender(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if vkch != nil {
+		senders.By[escalation.VK] = vkch
+	}
+	if cfg.TelegramToken != "" {
 		rdb, err := openRedis(ctx, cfg.RedisURL)
 		if err != nil {
+			stop()
 			return nil, nil, err
 		}
-		stop = func() { rdb.Close() }
-		// Send-only channels: updates are consumed by startTelegram's and
-		// startVK's; these only write to clients.
-		noop := bot.HandlerFunc(func(context.Context, bot.Message) ([]bot.Reply, error) { return nil, nil })
-		if cfg.TelegramToken != "" {
-			ch, err := telegram.New(telegram.Config{Token: cfg.TelegramToken, BaseURL: cfg.TelegramAPIURL, Redis: rdb, Log: log, Handler: noop})
-			if err != nil {
-				stop()
-				return nil, nil, err
-			}
-			senders.By[escalation.Telegram] = ch
+		stopVK := stop
+		stop = func() { stopVK(); rdb.Close() }
+		ch, err := telegram.New(telegram.Config{Token: cfg.TelegramToken, BaseURL: cfg.TelegramAPIURL, Redis: rdb, Log: log,
+			Handler: bot.HandlerFunc(func(context.Context, bot.Message) ([]bot.Reply, error) { return nil, nil })})
+		if err != nil {
+			stop()
+			return nil, nil, err
 		}
-		if cfg.VKToken != "" {
-			ch, err := newVK(cfg, rdb, noop, log)
-			if err != nil {
-				stop()
-				return nil, nil, err
-			}
-			senders.By[escalation.VK] = ch
-		}
+		senders.By[escalation.Telegram] = ch
 	}
 	srv, err := console.New(console.Config{DB: pool, Appeals: svc, FAQ: store, Knowledge: kb, Notifier: senders,
 		CookieSecure: cfg.CookieSecure, BaseURL: consoleURL(cfg), Log: log.With("component", "console")})
