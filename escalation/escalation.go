@@ -339,7 +339,7 @@ type Staff struct {
 
 // QueuesOf returns the queues a person with these roles takes appeals from.
 func QueuesOf(roles []Role, department string) []Queue {
-	var qs []Queue
+	qs := []Queue{} // never nil: a head or an editor has no queue, not an unknown one
 	for _, r := range roles {
 		switch r {
 		case RoleContact:

@@ -225,6 +225,16 @@ func TestStaff(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].ID != p.ID {
 		t.Errorf("ListStaff(dept) = %v, %v", list, err)
 	}
+	// The head of the department and an editor answer from no queue.
+	for _, roles := range [][]escalation.Role{{escalation.RoleHead}, {escalation.RoleEditor}} {
+		p, err := s.AddStaff(ctx, escalation.Staff{Name: "Руководитель " + dept, Roles: roles, Active: true})
+		if err != nil {
+			t.Fatalf("AddStaff(%v): %v", roles, err)
+		}
+		if got, err := s.StaffMember(ctx, p.ID); err != nil || len(got.Queues) != 0 {
+			t.Errorf("StaffMember(%v) = %+v, %v", roles, got, err)
+		}
+	}
 	bad := []struct {
 		name string
 		p    escalation.Staff
