@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"kontakt/bot"
+	"kontakt/escalation"
 	"kontakt/operator/console"
 )
 
@@ -68,11 +70,17 @@ func TestStaffConsoleAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	srv, stop, err := newConsole(ctx, cfg, pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	kb, err := openKnowledge(ctx, cfg, pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
+	defer kb.Close()
+	a := &app{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), pool: pool, kb: kb,
+		svc: escalation.New(pool, escalation.Config{}), senders: map[bot.Channel]bot.Sender{}}
+	srv, err := a.newConsole()
+	if err != nil {
+		t.Fatal(err)
+	}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	jar := &cookieJar{}

@@ -6,11 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kontakt/bot"
 	"kontakt/bot/telegram"
@@ -18,54 +14,34 @@ import (
 	"kontakt/operator"
 )
 
-// startOperator starts the operators' relay when OPERATORS_CHAT_IDS is set:
-// the escalation event dispatcher feeding it, its posting loop, and the
-// deadline workers (overdue marks, assignment of waiting appeals,
-// reminders, closing of unrated appeals). It returns the handler for the
-// Telegram channel: the relay in front of next (the dialogs).
-func startOperator(ctx context.Context, cfg Config, pool *pgxpool.Pool, next bot.Handler, log *slog.Logger) (bot.Handler, error) {
-	if len(cfg.OperatorsChatIDs) == 0 || pool == nil || cfg.TelegramToken == "" {
-		log.Info("operator relay: OPERATORS_CHAT_IDS not set, relay off")
-		return next, nil
+// startOperator starts the operators' relay when OPERATORS_CHAT_IDS is set
+// and Telegram is on (nil otherwise): the escalation event dispatcher
+// feeding it and its posting loop. It answers clients through the app's
+// senders, Telegram's and VK's alike; the caller puts it in front of the
+// dialogs with Wrap.
+func (a *app) startOperator(ctx context.Context, tg *telegram.Channel, next bot.Handler) (*operator.Relay, error) {
+	cfg, log := a.cfg, a.log
+	if len(cfg.OperatorsChatIDs) == 0 || tg == nil {
+		log.Info("operator relay: OPERATORS_CHAT_IDS or TELEGRAM_TOKEN not set, relay off")
+		return nil, nil
 	}
-	rdb, err := openRedis(ctx, cfg.RedisURL)
-	if err != nil {
-		return nil, err
-	}
-	// A sending-only instance of the channel: the relay's sends are paced
-	// by its own queue; unreachable marks are shared through Redis.
-	host, _ := os.Hostname()
-	ch, err := telegram.New(telegram.Config{Token: cfg.TelegramToken, BaseURL: cfg.TelegramAPIURL, Redis: rdb,
-		Handler: next, Log: log, Consumer: "kontakt-operator-" + host})
-	if err != nil {
-		rdb.Close()
-		return nil, err
-	}
-	svc := escalation.New(pool, escalation.Config{})
-	if err := svc.LoadCalendar(ctx); err != nil {
-		rdb.Close()
-		return nil, err
-	}
-	relay, err := operator.New(operator.Config{Appeals: svc, DB: pool, Forum: tgForum{ch},
-		Senders: map[bot.Channel]bot.Sender{bot.Telegram: ch}, Groups: cfg.OperatorsChatIDs,
+	relay, err := operator.New(operator.Config{Appeals: a.svc, DB: a.pool, Forum: tgForum{tg},
+		Senders: a.senders, Groups: cfg.OperatorsChatIDs,
 		SignNames: cfg.OperatorSignNames, ApproveAnswers: cfg.ManagerAnswerMode == "approve", Log: log})
 	if err != nil {
-		rdb.Close()
 		return nil, err
 	}
-	go func() {
-		<-ctx.Done()
-		rdb.Close()
-	}()
-	go (&escalation.Dispatcher{DB: pool, Handler: relay, Log: log}).Run(ctx)
+	go (&escalation.Dispatcher{DB: a.pool, Handler: relay, Log: log}).Run(ctx)
 	go relay.Run(ctx)
-	go deadlineWorker(ctx, svc, relay, log)
 	log.Info("operator relay started", "groups", len(cfg.OperatorsChatIDs), "answers", cfg.ManagerAnswerMode)
-	return relay.Wrap(next), nil
+	return relay, nil
 }
 
-// deadlineWorker runs the periodic work of deadlines every minute.
-func deadlineWorker(ctx context.Context, svc *escalation.Service, relay *operator.Relay, log *slog.Logger) {
+// deadlineWorker runs the periodic work of deadlines every minute: overdue
+// marks and assignment of waiting appeals always; reminders and closing of
+// unrated appeals when the relay is on.
+func (a *app) deadlineWorker(ctx context.Context, relay *operator.Relay) {
+	svc, log := a.svc, a.log
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -87,11 +63,13 @@ func deadlineWorker(ctx context.Context, svc *escalation.Service, relay *operato
 				log.Error("assign waiting appeals", "queue", q, "err", err)
 			}
 		}
-		if _, err := relay.Remind(ctx, 2*time.Hour); err != nil && ctx.Err() == nil {
-			log.Error("deadline reminders", "err", err)
-		}
-		if _, err := relay.CloseUnrated(ctx); err != nil && ctx.Err() == nil {
-			log.Error("close unrated appeals", "err", err)
+		if relay != nil {
+			if _, err := relay.Remind(ctx, 2*time.Hour); err != nil && ctx.Err() == nil {
+				log.Error("deadline reminders", "err", err)
+			}
+			if _, err := relay.CloseUnrated(ctx); err != nil && ctx.Err() == nil {
+				log.Error("close unrated appeals", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

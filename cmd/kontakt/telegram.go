@@ -20,42 +20,33 @@ import (
 	"kontakt/knowledge"
 )
 
-// startTelegram starts the Telegram channel when TELEGRAM_TOKEN is set:
-// the update queue consumer, and the poller or the webhook listener. It
-// returns at once; everything stops when ctx is done.
-func startTelegram(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.Logger) error {
-	if cfg.TelegramToken == "" {
-		log.Info("telegram: TELEGRAM_TOKEN not set, channel off")
-		return nil
-	}
-	rdb, err := openRedis(ctx, cfg.RedisURL)
-	if err != nil {
-		return err
-	}
-	machine, kb, err := newDialog(ctx, cfg, pool, rdb, log)
-	if err != nil {
-		rdb.Close()
-		return err
-	}
-	handler, err := startOperator(ctx, cfg, pool, machine, log)
-	if err != nil {
-		rdb.Close()
-		return err
+// newTelegram builds the Telegram channel when TELEGRAM_TOKEN is set (nil
+// otherwise) and registers it as the sender for Telegram clients.
+func (a *app) newTelegram(h bot.Handler) (*telegram.Channel, error) {
+	if a.cfg.TelegramToken == "" {
+		a.log.Info("telegram: TELEGRAM_TOKEN not set, channel off")
+		return nil, nil
 	}
 	host, _ := os.Hostname()
 	ch, err := telegram.New(telegram.Config{
-		Token: cfg.TelegramToken, BaseURL: cfg.TelegramAPIURL, Redis: rdb, Handler: handler,
-		Log: log, Consumer: "kontakt-" + host, WebhookSecret: cfg.TelegramWebhookSecret,
+		Token: a.cfg.TelegramToken, BaseURL: a.cfg.TelegramAPIURL, Redis: a.rdb, Handler: h,
+		Log: a.log, Consumer: "kontakt-" + host, WebhookSecret: a.cfg.TelegramWebhookSecret,
 	})
 	if err != nil {
-		rdb.Close()
-		return err
+		return nil, err
 	}
-	go func() {
-		<-ctx.Done()
-		kb.Close()
-		rdb.Close()
-	}()
+	a.senders[bot.Telegram] = ch
+	return ch, nil
+}
+
+// runTelegram starts the channel's update queue consumer, and the poller
+// or the webhook listener. It returns at once; everything stops when ctx
+// is done.
+func (a *app) runTelegram(ctx context.Context, ch *telegram.Channel) error {
+	if ch == nil {
+		return nil
+	}
+	cfg, log := a.cfg, a.log
 	go ch.Run(ctx)
 	if cfg.TelegramMode == "webhook" {
 		if err := ch.SetWebhook(ctx, cfg.TelegramWebhookURL); err != nil {
@@ -100,33 +91,40 @@ func openRedis(ctx context.Context, url string) (*redis.Client, error) {
 	return rdb, nil
 }
 
-// newDialog builds the dialog engine: states in Redis; with a database,
-// the knowledge base from PostgreSQL (kept current, seeded from
-// KONTAKT_KB_FILE when empty), appeals and feedback there too; without one
-// (kontakt chat on Redis alone), the knowledge base from KONTAKT_KB_FILE
-// and hand-offs that fail politely.
-func newDialog(ctx context.Context, cfg Config, pool *pgxpool.Pool, rdb redis.UniversalClient, log *slog.Logger) (*dialog.Machine, *knowledge.Base, error) {
-	var kb *knowledge.Base
+// newDialog builds the dialog engine for `kontakt chat`: states in Redis;
+// with a database, the knowledge base from PostgreSQL (kept current,
+// seeded from KONTAKT_KB_FILE when empty), appeals and feedback there too;
+// without one, the knowledge base from KONTAKT_KB_FILE and hand-offs that
+// fail politely.
+func newDialog(ctx context.Context, cfg Config, pool *pgxpool.Pool, rdb *redis.Client, log *slog.Logger) (*dialog.Machine, *knowledge.Base, error) {
+	a := &app{cfg: cfg, log: log, pool: pool, rdb: rdb}
 	var err error
 	if pool != nil {
-		kb, err = openKnowledge(ctx, cfg, pool, log)
+		a.kb, err = openKnowledge(ctx, cfg, pool, log)
+		a.svc = escalation.New(pool, escalation.Config{})
 	} else {
-		kb, err = knowledgeFromFile(cfg.KBFile)
+		a.kb, err = knowledgeFromFile(cfg.KBFile)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
+	return a.dialog(), a.kb, nil
+}
+
+// dialog builds the dialog engine on the app's Redis, knowledge base and,
+// when there is a database, appeals and feedback.
+func (a *app) dialog() *dialog.Machine {
 	dc := dialog.Config{
-		Store:     dialog.NewRedisStore(rdb, "dlg:", cfg.DialogTTL),
-		Knowledge: kb, Catalog: kb,
-		Institute: cfg.InstituteName,
-		Log:       log,
+		Store:     dialog.NewRedisStore(a.rdb, "dlg:", a.cfg.DialogTTL),
+		Knowledge: a.kb, Catalog: a.kb,
+		Institute: a.cfg.InstituteName,
+		Log:       a.log,
 	}
-	if pool != nil {
-		a := appeals{escalation.New(pool, escalation.Config{})}
-		dc.Appeals, dc.Finder, dc.Feedback = a, a, feedbackTable{pool}
+	if a.pool != nil {
+		ap := appeals{a.svc}
+		dc.Appeals, dc.Finder, dc.Feedback = ap, ap, feedbackTable{a.pool}
 	}
-	return dialog.New(dc), kb, nil
+	return dialog.New(dc)
 }
 
 func knowledgeFromFile(name string) (*knowledge.Base, error) {

@@ -8,42 +8,35 @@ import (
 	"os"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"kontakt/bot"
 	"kontakt/bot/vk"
 )
 
-// startVK starts the VK channel when VK_TOKEN is set: the event queue
-// consumer, and the long poller or the Callback API listener (POST
-// /vk/callback on VK_LISTEN_ADDR). It returns at once; everything stops
-// when ctx is done.
-func startVK(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.Logger) error {
-	if cfg.VKToken == "" {
-		log.Info("vk: VK_TOKEN not set, channel off")
+// newVKChannel builds the VK channel when VK_TOKEN is set (nil otherwise)
+// and registers it as the sender for VK clients.
+func (a *app) newVKChannel(h bot.Handler) (*vk.Channel, error) {
+	if a.cfg.VKToken == "" {
+		a.log.Info("vk: VK_TOKEN not set, channel off")
+		return nil, nil
+	}
+	ch, err := newVK(a.cfg, a.rdb, h, a.log)
+	if err != nil {
+		return nil, err
+	}
+	a.senders[bot.VK] = ch
+	return ch, nil
+}
+
+// runVK starts the VK channel's event queue consumer, and the long poller
+// or the Callback API listener (POST /vk/callback on VK_LISTEN_ADDR). It
+// returns at once; everything stops when ctx is done.
+func (a *app) runVK(ctx context.Context, ch *vk.Channel) error {
+	if ch == nil {
 		return nil
 	}
-	rdb, err := openRedis(ctx, cfg.RedisURL)
-	if err != nil {
-		return err
-	}
-	machine, kb, err := newDialog(ctx, cfg, pool, rdb, log)
-	if err != nil {
-		rdb.Close()
-		return err
-	}
-	ch, err := newVK(cfg, rdb, machine, log)
-	if err != nil {
-		kb.Close()
-		rdb.Close()
-		return err
-	}
-	go func() {
-		<-ctx.Done()
-		kb.Close()
-		rdb.Close()
-	}()
+	cfg, log := a.cfg, a.log
 	go ch.Run(ctx)
 	if cfg.VKMode == "callback" {
 		mux := http.NewServeMux()
