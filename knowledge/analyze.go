@@ -102,13 +102,16 @@ func snowStem(w string) string {
 func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
 
 // analyze reads a message.
-func (a *analyzer) analyze(text string) analysis { return a.run(text, true) }
+func (a *analyzer) analyze(text string) analysis { return a.run(text, true, nil) }
 
 // analyzeEntry reads the text of an entry: its words are the vocabulary,
-// so nothing is converted or corrected.
-func (a *analyzer) analyzeEntry(text string) analysis { return a.run(text, false) }
+// so nothing is converted or corrected. memo keeps the stems of words seen
+// before; it belongs to one goroutine.
+func (a *analyzer) analyzeEntry(text string, memo map[string]string) analysis {
+	return a.run(text, false, memo)
+}
 
-func (a *analyzer) run(text string, message bool) analysis {
+func (a *analyzer) run(text string, message bool, memo map[string]string) analysis {
 	var res analysis
 	if r := []rune(text); len(r) > maxQueryRunes {
 		text = string(r[:maxQueryRunes])
@@ -131,7 +134,14 @@ func (a *analyzer) run(text string, message bool) analysis {
 				res.corrected++
 			}
 		}
-		words = append(words, word{orig: orig, surface: w, stem: a.stem(w), stop: a.lx.stop[w]})
+		st, ok := memo[w]
+		if !ok {
+			st = a.stem(w)
+			if memo != nil {
+				memo[w] = st
+			}
+		}
+		words = append(words, word{orig: orig, surface: w, stem: st, stop: a.lx.stop[w]})
 	}
 	res.words = words
 	res.terms = a.terms(words)
@@ -143,7 +153,11 @@ func (a *analyzer) terms(words []word) []string {
 	var out []string
 	for i := 0; i < len(words); {
 		matched := false
-		for n := min(a.lx.slangMax, len(words)-i); n >= 1; n-- {
+		longest := 1
+		if a.lx.slangLead[words[i].stem] {
+			longest = min(a.lx.slangMax, len(words)-i)
+		}
+		for n := longest; n >= 1; n-- {
 			key := words[i].stem
 			for k := 1; k < n; k++ {
 				key += " " + words[i+k].stem

@@ -133,8 +133,9 @@ func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			memo := map[string]string{}
 			for i := w; i < len(entries); i += workers {
-				docs[i] = analyzeDoc(an, entries[i])
+				docs[i] = analyzeDoc(an, entries[i], memo)
 			}
 		}(w)
 	}
@@ -207,10 +208,10 @@ func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
 }
 
 // analyzeDoc analyses the text of one entry.
-func analyzeDoc(an *analyzer, e *faq.Entry) *doc {
+func analyzeDoc(an *analyzer, e *faq.Entry, memo map[string]string) *doc {
 	d := &doc{entry: e, strong: map[string]bool{}, all: map[string]bool{}, pairs: map[[2]string]bool{}}
 	read := func(text string) []string {
-		a := an.analyzeEntry(text)
+		a := an.analyzeEntry(text, memo)
 		for _, w := range a.words {
 			if !w.number {
 				d.words = append(d.words, w.surface)

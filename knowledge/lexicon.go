@@ -20,6 +20,9 @@ type lexicon struct {
 	stop      map[string]bool     // surface words (ё→е)
 	slang     map[string][]string // stem sequence key → replacement words
 	slangMax  int                 // longest key, in words
+	// slangLead holds the first stems of keys of several words, so that
+	// most words need only one lookup.
+	slangLead map[string]bool
 	smalltalk map[string]string   // surface phrase → kind
 	// smalltalkStems holds the same phrases as stems, so that other forms
 	// of their words («хорошего вечера», «хороших выходных») match too.
@@ -37,7 +40,7 @@ type cue struct {
 }
 
 func loadLexicon(stem func(string) string) (*lexicon, error) {
-	lx := &lexicon{stop: map[string]bool{}, slang: map[string][]string{}, smalltalk: map[string]string{}, smalltalkStems: map[string]string{}, offtopic: map[string]bool{}}
+	lx := &lexicon{stop: map[string]bool{}, slang: map[string][]string{}, slangLead: map[string]bool{}, smalltalk: map[string]string{}, smalltalkStems: map[string]string{}, offtopic: map[string]bool{}}
 	err := eachLine("stopwords.txt", func(_ int, line string) error {
 		for _, w := range strings.Fields(line) {
 			lx.stop[fold(w)] = true
@@ -59,6 +62,9 @@ func loadLexicon(stem func(string) string) (*lexicon, error) {
 				return fmt.Errorf("empty form in %q", line)
 			}
 			lx.slang[stemAll(stem, words)] = repl
+			if len(words) > 1 {
+				lx.slangLead[stem(words[0])] = true
+			}
 			if len(words) > lx.slangMax {
 				lx.slangMax = len(words)
 			}
