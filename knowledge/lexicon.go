@@ -17,13 +17,13 @@ var lexiconFS embed.FS
 
 // lexicon is the parsed content of lexicon/*.txt.
 type lexicon struct {
-	stop      map[string]bool     // surface words (ё→е)
-	slang     map[string][]string // stem sequence key → replacement words
-	slangMax  int                 // longest key, in words
+	stop     map[string]bool     // surface words (ё→е)
+	slang    map[string][]string // stem sequence key → replacement words
+	slangMax int                 // longest key, in words
 	// slangLead holds the first stems of keys of several words, so that
 	// most words need only one lookup.
 	slangLead map[string]bool
-	smalltalk map[string]string   // surface phrase → kind
+	smalltalk map[string]string // surface phrase → kind
 	// smalltalkStems holds the same phrases as stems, so that other forms
 	// of their words («хорошего вечера», «хороших выходных») match too.
 	smalltalkStems map[string]string
