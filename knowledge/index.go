@@ -27,7 +27,6 @@ var fieldBoost = []struct {
 }{
 	{"q", 3},    // question and alternative phrasings
 	{"tags", 2}, // tags
-	{"cat", 1},  // category title
 	{"a", 1},    // answer
 }
 
@@ -71,7 +70,6 @@ func buildIndex(docs []*doc) (bleve.Index, error) {
 		if err := b.Index(d.entry.ID, map[string]any{
 			"q":    strings.Join(d.qTerms, " "),
 			"tags": strings.Join(d.tagTerms, " "),
-			"cat":  strings.Join(d.catTerms, " "),
 			"a":    strings.Join(d.aTerms, " "),
 		}); err != nil {
 			idx.Close()
