@@ -292,7 +292,7 @@ func TestTelegramUnsupportedInputIsAnsweredPolitely(t *testing.T) {
 // throughput (latency then includes queueing, by Little's law); with 4 it
 // measures latency under light load.
 func BenchmarkPipeline(b *testing.B) {
-	for _, clients := range []int{4, 64} {
+	for _, clients := range []int{4, 16, 64} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { benchPipeline(b, clients) })
 	}
 }
