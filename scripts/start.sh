@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 command -v go >/dev/null || { echo "start: Go 1.26 or later is needed (https://go.dev/dl/)" >&2; exit 1; }
 eval "$(scripts/services.sh)"
 export KONTAKT_KB_FILE=${KONTAKT_KB_FILE:-faq/testdata/kb.yaml}
+# The console is served on http://127.0.0.1 here; behind HTTPS leave it true.
+export KONTAKT_COOKIE_SECURE=${KONTAKT_COOKIE_SECURE:-false}
 
 mkdir -p .data
 go build -o .data/kontakt ./cmd/kontakt
