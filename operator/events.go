@@ -163,7 +163,7 @@ func (r *Relay) feedEchoes(ctx context.Context, a *escalation.Appeal) error {
 // the new owner's private chat, or mentions them in the topic when their
 // Telegram is not linked.
 func (r *Relay) forwarded(ctx context.Context, a *escalation.Appeal, key string) error {
-	text := "Передано: " + queueTitle(a.Queue)
+	text := "Передано: " + a.Queue.Title()
 	if a.AssigneeID != 0 {
 		text += " — " + r.staffName(ctx, a.AssigneeID)
 	} else {
@@ -201,7 +201,7 @@ func (r *Relay) forwarded(ctx context.Context, a *escalation.Appeal, key string)
 // and to the heads of the department.
 func (r *Relay) overdue(ctx context.Context, a *escalation.Appeal, key string) error {
 	text := fmt.Sprintf("⚠ Обращение № %s просрочено (первый ответ до %s, решение до %s); сейчас: %s, %s.",
-		a.Number, r.when(a.FirstResponseDue), r.when(a.ResolveDue), statusTitles[a.Status], r.staffName(ctx, a.AssigneeID))
+		a.Number, r.when(a.FirstResponseDue), r.when(a.ResolveDue), a.Status.Title(), r.staffName(ctx, a.AssigneeID))
 	if err := r.notice(ctx, a, key, text, nil); err != nil {
 		return err
 	}

@@ -223,7 +223,7 @@ func (r *Relay) forwardChoices(ctx context.Context, a *escalation.Appeal) [][]bo
 			continue
 		}
 		seen[q] = true
-		rows = append(rows, []bot.Button{{Text: "В очередь: " + queueTitle(q), Data: opData(actFwdQueue, a.ID, string(q))}})
+		rows = append(rows, []bot.Button{{Text: "В очередь: " + q.Title(), Data: opData(actFwdQueue, a.ID, string(q))}})
 	}
 	for q := range seen {
 		people, err := r.cfg.Appeals.ListStaff(ctx, q)
@@ -254,7 +254,7 @@ func (r *Relay) failed(ctx context.Context, a *escalation.Appeal, err error) err
 			a = cur
 		}
 		r.log.Info("operator action refused", "appeal", a.ID, "err", err)
-		return r.notice(ctx, a, "", fmt.Sprintf("Не получилось: обращение сейчас «%s», ответственный — %s.", statusTitles[a.Status], r.staffName(ctx, a.AssigneeID)), nil)
+		return r.notice(ctx, a, "", fmt.Sprintf("Не получилось: обращение сейчас «%s», ответственный — %s.", a.Status.Title(), r.staffName(ctx, a.AssigneeID)), nil)
 	}
 	return err
 }
@@ -338,7 +338,7 @@ func (r *Relay) handleStaffPrivate(ctx context.Context, staff int64, m bot.Messa
 				StaffID: r.forwarder(ctx, a.ID)}
 			if _, err := r.cfg.Appeals.Forward(ctx, a.ID, f); err != nil {
 				if errors.Is(err, escalation.ErrIllegalTransition) {
-					return say("Обращение № %s уже «%s».", a.Number, statusTitles[a.Status])
+					return say("Обращение № %s уже «%s».", a.Number, a.Status.Title())
 				}
 				return nil, err
 			}

@@ -122,31 +122,6 @@ func topicName(a *escalation.Appeal, clientName string) string {
 	return s
 }
 
-var channelTitles = map[escalation.Channel]string{
-	escalation.Telegram: "Telegram", escalation.VK: "ВКонтакте", escalation.WebChat: "чат на сайте",
-	escalation.Email: "e-mail", escalation.Phone: "телефон", escalation.WalkIn: "личный визит", escalation.Console: "консоль",
-}
-
-func queueTitle(q escalation.Queue) string {
-	switch q {
-	case escalation.QueueContact:
-		return "контактные менеджеры"
-	case escalation.QueueAdmission:
-		return "менеджеры по приёму"
-	case escalation.QueueStudy:
-		return "менеджеры по обучению"
-	}
-	if d, ok := strings.CutPrefix(string(q), "dept:"); ok {
-		return "руководитель подразделения «" + d + "»"
-	}
-	return string(q)
-}
-
-var statusTitles = map[escalation.Status]string{
-	escalation.StatusNew: "новое", escalation.StatusAssigned: "в работе", escalation.StatusForwarded: "передано",
-	escalation.StatusAnswered: "есть ответ", escalation.StatusResolved: "решено", escalation.StatusClosed: "закрыто",
-}
-
 func (r *Relay) when(t time.Time) string { return t.In(r.cfg.Location).Format("02.01 15:04") }
 
 func clip(s string, n int) string {
@@ -162,13 +137,13 @@ func clip(s string, n int) string {
 // re-created topic.
 func (r *Relay) cardText(a *escalation.Appeal, c *escalation.Client, earlier []escalation.Appeal, history []escalation.Message) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Обращение № %s — %s\n", a.Number, statusTitles[a.Status])
+	fmt.Fprintf(&b, "Обращение № %s — %s\n", a.Number, a.Status.Title())
 	name := "не назвался"
 	if c != nil && c.Name != "" {
 		name = c.Name
 	}
 	fmt.Fprintf(&b, "Клиент: %s (%s)\n", name, strings.ToLower(faq.Audience(a.Group).Title()))
-	fmt.Fprintf(&b, "Канал: %s\n", channelTitles[a.Channel])
+	fmt.Fprintf(&b, "Канал: %s\n", a.Channel.Title())
 	if c != nil && c.Consent != nil {
 		var contacts []string
 		if c.Phone != "" {
@@ -183,7 +158,7 @@ func (r *Relay) cardText(a *escalation.Appeal, c *escalation.Client, earlier []e
 	} else {
 		b.WriteString("Контакты: скрыты — нет согласия на обработку данных\n")
 	}
-	fmt.Fprintf(&b, "Тема: %s; маршрут: %s\n", topicTitle(a.Topic), queueTitle(a.Route))
+	fmt.Fprintf(&b, "Тема: %s; маршрут: %s\n", topicTitle(a.Topic), a.Route.Title())
 	fmt.Fprintf(&b, "\nВопрос:\n%s\n", clip(a.Text, 1500))
 	if n := len(a.Attachments); n > 0 {
 		fmt.Fprintf(&b, "Вложений: %d\n", n)
@@ -206,7 +181,7 @@ func (r *Relay) cardText(a *escalation.Appeal, c *escalation.Client, earlier []e
 		b.WriteString("\nПрежние обращения:\n")
 		for _, e := range earlier[max(0, len(earlier)-5):] {
 			fmt.Fprintf(&b, "— № %s от %s, %s: %s\n", e.Number, e.CreatedAt.In(r.cfg.Location).Format("02.01.2006"),
-				statusTitles[e.Status], clip(strings.ReplaceAll(e.Text, "\n", " "), 80))
+				e.Status.Title(), clip(strings.ReplaceAll(e.Text, "\n", " "), 80))
 		}
 	}
 	fmt.Fprintf(&b, "\nСроки: первый ответ до %s, решение до %s", r.when(a.FirstResponseDue), r.when(a.ResolveDue))

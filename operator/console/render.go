@@ -29,11 +29,11 @@ var staticFS embed.FS
 type pages map[string]*template.Template
 
 var funcs = template.FuncMap{
-	"statusTitle":  statusTitle,
-	"channelTitle": channelTitle,
+	"statusTitle":  escalation.Status.Title,
+	"channelTitle": escalation.Channel.Title,
 	"groupTitle":   groupTitle,
-	"kindTitle":    kindTitle,
-	"queueTitle":   queueTitle,
+	"kindTitle":    escalation.Kind.Title,
+	"queueTitle":   escalation.Queue.Title,
 	"categoryTitle": func(id string) string {
 		return faq.CategoryTitle(id)
 	},
@@ -228,74 +228,7 @@ func pathID(r *http.Request) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-func statusTitle(st escalation.Status) string {
-	switch st {
-	case escalation.StatusNew:
-		return "новое"
-	case escalation.StatusAssigned:
-		return "в работе"
-	case escalation.StatusForwarded:
-		return "передано"
-	case escalation.StatusAnswered:
-		return "отвечено"
-	case escalation.StatusResolved:
-		return "решено"
-	case escalation.StatusClosed:
-		return "закрыто"
-	}
-	return string(st)
-}
-
-func channelTitle(c escalation.Channel) string {
-	switch c {
-	case escalation.Telegram:
-		return "Telegram"
-	case escalation.VK:
-		return "ВКонтакте"
-	case escalation.WebChat:
-		return "чат на сайте"
-	case escalation.Email:
-		return "e-mail"
-	case escalation.Phone:
-		return "телефон"
-	case escalation.WalkIn:
-		return "лично"
-	case escalation.Console:
-		return "консоль"
-	}
-	return string(c)
-}
-
 func groupTitle(g escalation.Group) string { return faq.Audience(g).Title() }
-
-func kindTitle(k escalation.Kind) string {
-	switch k {
-	case escalation.Question:
-		return "вопрос"
-	case escalation.Request:
-		return "заявление"
-	case escalation.Complaint:
-		return "жалоба"
-	case escalation.Proposal:
-		return "предложение"
-	}
-	return string(k)
-}
-
-func queueTitle(q escalation.Queue) string {
-	switch q {
-	case escalation.QueueContact:
-		return "контактные менеджеры"
-	case escalation.QueueAdmission:
-		return "менеджеры по приёму"
-	case escalation.QueueStudy:
-		return "менеджеры по обучению"
-	}
-	if d, ok := strings.CutPrefix(string(q), "dept:"); ok {
-		return "подразделение " + d
-	}
-	return string(q)
-}
 
 func roleTitle(r escalation.Role) string {
 	switch r {
