@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"reflect"
 	"strings"
@@ -79,6 +80,12 @@ type Config struct {
 	VKConfirmation   string `env:"VK_CONFIRMATION"`
 	// VKListenAddr is where the Callback API listener listens.
 	VKListenAddr string `env:"VK_LISTEN_ADDR" envDefault:"127.0.0.1:8082"`
+	// SMTPURL (smtp://user:password@host:587, STARTTLS when offered, or
+	// smtps://… with implicit TLS) turns e-mail notifications on; SMTPFrom
+	// is the sender's address and SMTPReplyTo where answers go.
+	SMTPURL     string `env:"SMTP_URL"`
+	SMTPFrom    string `env:"SMTP_FROM"`
+	SMTPReplyTo string `env:"SMTP_REPLY_TO"`
 }
 
 // loadConfig reads and validates the configuration. need lists variables that
@@ -158,6 +165,18 @@ func loadConfig(getenv func(string) string, need ...string) (Config, error) {
 		if id >= 0 {
 			problems = append(problems, fmt.Sprintf("OPERATORS_CHAT_IDS: %d is not a supergroup id (they are negative, like -1001234567890)", id))
 		}
+	}
+	if u, err := url.Parse(cfg.SMTPURL); cfg.SMTPURL != "" && (err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "") {
+		problems = append(problems, "SMTP_URL must look like smtp://user:password@host:587 or smtps://user:password@host:465") // never echo the value: it has the password
+	}
+	if cfg.SMTPURL != "" && cfg.SMTPFrom == "" {
+		problems = append(problems, "SMTP_URL needs SMTP_FROM (the sender's address, such as kc@example.edu)")
+	}
+	if _, err := mail.ParseAddress(cfg.SMTPFrom); cfg.SMTPFrom != "" && err != nil {
+		problems = append(problems, fmt.Sprintf("SMTP_FROM must be an e-mail address such as kc@example.edu or «Контакт-центр <kc@example.edu>», not %q", cfg.SMTPFrom))
+	}
+	if _, err := mail.ParseAddress(cfg.SMTPReplyTo); cfg.SMTPReplyTo != "" && err != nil {
+		problems = append(problems, fmt.Sprintf("SMTP_REPLY_TO must be an e-mail address, not %q", cfg.SMTPReplyTo))
 	}
 	if cfg.DialogTTL < time.Minute {
 		problems = append(problems, "KONTAKT_DIALOG_TTL must be at least 1m")

@@ -76,6 +76,9 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	if err != nil {
 		return err
 	}
+	if err := a.newEmail(); err != nil {
+		return err
+	}
 	handler = bot.HandlerFunc(func(context.Context, bot.Message) ([]bot.Reply, error) { return nil, nil })
 	if a.rdb != nil { // configuration requires Redis for every channel
 		handler = a.dialog()

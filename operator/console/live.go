@@ -186,7 +186,8 @@ func (s *Server) handleEvents() http.Handler {
 
 // Senders is a Notifier that writes to clients through the bots' senders:
 // through the channel of the appeal, or, for an appeal without one (walk-in,
-// phone), through the first channel of the client that has a sender.
+// phone), through the first channel of the client that has a sender, and
+// then by e-mail to the address in the client's record.
 type Senders struct {
 	Appeals *escalation.Service
 	By      map[escalation.Channel]bot.Sender
@@ -204,16 +205,28 @@ func (n *Senders) Notify(ctx context.Context, a *escalation.Appeal, text string)
 		return err
 	}
 	var errs []error
-	for _, id := range c.Identities {
-		snd := n.By[id.Channel]
-		if snd == nil || id.Channel == a.Channel {
-			continue
+	tried := map[bot.Chat]bool{}
+	send := func(ch escalation.Channel, id string) bool {
+		snd, chat := n.By[ch], bot.Chat{Channel: bot.Channel(ch), ID: id}
+		if snd == nil || id == "" || tried[chat] {
+			return false
 		}
-		err := snd.Send(ctx, bot.Chat{Channel: bot.Channel(id.Channel), ID: id.ExternalID}, bot.Reply{Text: text})
-		if err == nil {
+		tried[chat] = true
+		err := snd.Send(ctx, chat, bot.Reply{Text: text})
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return err == nil
+	}
+	for _, id := range c.Identities {
+		if id.Channel != a.Channel && send(id.Channel, id.ExternalID) {
 			return nil
 		}
-		errs = append(errs, err)
+	}
+	// Walk-in and phone clients, and anyone whose messengers failed, are
+	// reached at the e-mail address they gave.
+	if send(escalation.Email, c.Email) {
+		return nil
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
