@@ -392,6 +392,7 @@ const (
 	EventClosed    EventKind = "closed"
 	EventReopened  EventKind = "reopened"
 	EventOverdue   EventKind = "overdue"
+	EventReleased  EventKind = "released" // back to its queue without an owner
 )
 
 // Event is a change of an appeal, delivered at least once to the

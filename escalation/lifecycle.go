@@ -333,6 +333,32 @@ func (s *Service) Forward(ctx context.Context, appealID int64, f Forwarding) (*A
 	return a, err
 }
 
+// Release puts an owned appeal back to its queue without an owner (a
+// contact manager's "back to the queue", a manager giving up an appeal):
+// an appeal of the contact managers' queue becomes new again, one of a
+// personal managers' or department queue stays forwarded and waits there.
+// The history records it with the queue named in the comment; by is who acts (0
+// for Kontakt). An appeal nobody owns, or one resolved or closed, cannot be
+// released (ErrIllegalTransition).
+func (s *Service) Release(ctx context.Context, appealID, by int64) (*Appeal, error) {
+	a, _, err := s.change(ctx, appealID, "release", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
+		to := StatusForwarded
+		if a.Queue == QueueContact || a.Queue == "" {
+			to = StatusNew
+		}
+		if !a.Status.Open() || a.AssigneeID == 0 {
+			return step{}, fmt.Errorf("%w (release)", illegal(a.Status, to))
+		}
+		a.Status, a.AssigneeID = to, 0
+		if a.Queue == "" {
+			a.Queue = QueueContact
+		}
+		return step{transition: true, staffID: by, actor: actorOf(by), comment: "возвращено в очередь: " + a.Queue.Title(),
+			events: []EventKind{EventReleased}}, nil
+	})
+	return a, err
+}
+
 // AddMessage adds a message to the conversation of an appeal and moves the
 // appeal accordingly:
 //   - an operator's message (sent to the client) marks the appeal answered

@@ -288,13 +288,17 @@ func TestTransitions(t *testing.T) {
 			_, err := s.Reopen(ctx, a.ID, "", c.ID)
 			return err
 		}},
+		{"release", func(a *escalation.Appeal, c, h *escalation.Staff) error {
+			_, err := s.Release(ctx, a.ID, c.ID)
+			return err
+		}},
 	}
 	// legal[from] lists the operations allowed from each status.
 	legal := map[escalation.Status][]string{
 		escalation.StatusNew:       {"assign"},
-		escalation.StatusAssigned:  {"forward", "answer", "resolve"},
-		escalation.StatusForwarded: {"forward", "answer", "resolve"},
-		escalation.StatusAnswered:  {"forward", "answer", "resolve"},
+		escalation.StatusAssigned:  {"forward", "answer", "resolve", "release"},
+		escalation.StatusForwarded: {"forward", "answer", "resolve", "release"},
+		escalation.StatusAnswered:  {"forward", "answer", "resolve", "release"},
 		escalation.StatusResolved:  {"close", "reopen"},
 		escalation.StatusClosed:    {"reopen"},
 	}
@@ -321,6 +325,84 @@ func TestTransitions(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestRelease: an owned appeal goes back to its queue without an owner —
+// new again in the contact managers' queue, still forwarded (and waiting)
+// in a personal manager's or department queue — with a history entry and
+// a released event; one nobody owns, or resolved, or closed, stays as it is.
+func TestRelease(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newService(t)
+	cases := []struct {
+		name      string
+		from      escalation.Status
+		wantErr   bool
+		want      escalation.Status
+		wantQueue func(a *escalation.Appeal) escalation.Queue
+	}{
+		{name: "taken by a contact manager", from: escalation.StatusAssigned, want: escalation.StatusNew,
+			wantQueue: func(*escalation.Appeal) escalation.Queue { return escalation.QueueContact }},
+		{name: "with a department head", from: escalation.StatusForwarded, want: escalation.StatusForwarded,
+			wantQueue: func(a *escalation.Appeal) escalation.Queue { return a.Queue }},
+		{name: "answered by the head", from: escalation.StatusAnswered, want: escalation.StatusForwarded,
+			wantQueue: func(a *escalation.Appeal) escalation.Queue { return a.Queue }},
+		{name: "waiting, nobody owns it", from: escalation.StatusNew, wantErr: true},
+		{name: "resolved", from: escalation.StatusResolved, wantErr: true},
+		{name: "closed", from: escalation.StatusClosed, wantErr: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, contact, _ := appealIn(t, s, c.from)
+			before, err := s.History(ctx, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Release(ctx, a.ID, contact.ID)
+			after, _ := s.History(ctx, a.ID)
+			stored, gerr := s.Get(ctx, a.ID)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			if c.wantErr {
+				if !errors.Is(err, escalation.ErrIllegalTransition) {
+					t.Fatalf("err %v, want ErrIllegalTransition", err)
+				}
+				if stored.Status != a.Status || stored.AssigneeID != a.AssigneeID || len(after) != len(before) {
+					t.Fatalf("refused release changed the appeal: %s/%d → %s/%d, history %d → %d",
+						a.Status, a.AssigneeID, stored.Status, stored.AssigneeID, len(before), len(after))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != c.want || stored.Status != c.want || stored.AssigneeID != 0 || stored.Queue != c.wantQueue(a) {
+				t.Fatalf("released: status %s, owner %d, queue %s; want %s, nobody, %s", stored.Status, stored.AssigneeID, stored.Queue, c.want, c.wantQueue(a))
+			}
+			if stored.FirstResponseAt != nil && a.FirstResponseAt == nil || stored.ResolveDue != a.ResolveDue {
+				t.Fatalf("release changed the deadlines: %+v → %+v", a, stored)
+			}
+			if len(after) != len(before)+1 {
+				t.Fatalf("%d history entries added, want 1", len(after)-len(before))
+			}
+			h := after[len(after)-1]
+			if h.From != c.from || h.To != c.want || h.StaffID != contact.ID || h.Comment != "возвращено в очередь: "+stored.Queue.Title() {
+				t.Fatalf("history entry %+v", h)
+			}
+			var kind string
+			if err := pool.QueryRow(ctx, `SELECT kind FROM esc_outbox WHERE appeal_id = $1 ORDER BY id DESC LIMIT 1`, a.ID).Scan(&kind); err != nil {
+				t.Fatal(err)
+			}
+			if kind != string(escalation.EventReleased) {
+				t.Fatalf("last event %q, want released", kind)
+			}
+			// Whoever takes it next owns it again.
+			if _, err := s.Assign(ctx, a.ID, contact.ID, contact.ID); err != nil {
+				t.Fatalf("take the released appeal: %v", err)
+			}
+		})
 	}
 }
 
