@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"kontakt/bot"
 	"kontakt/escalation"
@@ -43,7 +44,18 @@ func (r *Relay) HandleEvent(ctx context.Context, e escalation.Event) error {
 	case escalation.EventAnswered:
 		return r.feedEchoes(ctx, a)
 	case escalation.EventResolved:
-		return r.notice(ctx, a, key, "Решено: "+a.Result, nil)
+		// Whichever tool resolved it (the topic, the console), the client
+		// is told here, once, and asked to rate — in the channels the relay
+		// writes to; walk-in and phone clients are told by the console.
+		if r.cfg.Senders[bot.Channel(a.Channel)] == nil {
+			return r.notice(ctx, a, key, "Решено: "+a.Result+"\n"+fmt.Sprintf(txtResultNotSent, a.Channel.Title()), nil)
+		}
+		if err := r.notice(ctx, a, key, "Решено: "+a.Result, nil); err != nil {
+			return err
+		}
+		return r.tellResult(ctx, a)
+	case escalation.EventReleased:
+		return r.notice(ctx, a, key, "Возвращено в очередь: "+a.Queue.Title()+" (ожидает, кто возьмёт).", nil)
 	case escalation.EventClosed:
 		return r.notice(ctx, a, key, "Обращение закрыто.", nil)
 	case escalation.EventReopened:
@@ -235,17 +247,31 @@ func (r *Relay) toClient(ctx context.Context, a *escalation.Appeal, key, text st
 
 // outbound queues a message to a private chat; key deduplicates.
 func (r *Relay) outbound(ctx context.Context, chat bot.Chat, appealID int64, key, text string, buttons [][]bot.Button) error {
-	if buttons == nil {
-		buttons = [][]bot.Button{}
-	}
-	_, err := r.cfg.DB.Exec(ctx, `INSERT INTO op_outbound (channel, chat_id, appeal_id, text, buttons, key, created_at, next_at)
-		VALUES ($1, $2, nullif($3, 0), $4, $5, $6, $7, $7) ON CONFLICT (key) DO NOTHING`,
-		string(chat.Channel), chat.ID, appealID, text, buttons, key, r.now())
-	if err != nil {
-		return fmt.Errorf("queue message to %v: %w", chat, err)
+	if _, err := r.queueOutbound(ctx, r.cfg.DB, chat, appealID, key, text, buttons); err != nil {
+		return err
 	}
 	r.poke()
 	return nil
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// queueOutbound inserts a private message unless one with its key exists;
+// queued reports whether it did.
+func (r *Relay) queueOutbound(ctx context.Context, db execer, chat bot.Chat, appealID int64, key, text string, buttons [][]bot.Button) (queued bool, err error) {
+	if buttons == nil {
+		buttons = [][]bot.Button{}
+	}
+	tag, err := db.Exec(ctx, `INSERT INTO op_outbound (channel, chat_id, appeal_id, text, buttons, key, created_at, next_at)
+		VALUES ($1, $2, nullif($3, 0), $4, $5, $6, $7, $7) ON CONFLICT (key) DO NOTHING`,
+		string(chat.Channel), chat.ID, appealID, text, buttons, key, r.now())
+	if err != nil {
+		return false, fmt.Errorf("queue message to %v: %w", chat, err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // staffName is the name of a staff member, "—" for nobody.

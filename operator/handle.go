@@ -206,7 +206,7 @@ func (r *Relay) action(ctx context.Context, a *escalation.Appeal, staff, group i
 		}
 		return r.notice(ctx, a, "", fmt.Sprintf(txtWriteResult, r.staffName(ctx, staff)), nil)
 	case actRequeue:
-		_, err = r.cfg.Appeals.Forward(ctx, a.ID, escalation.Forwarding{Queue: escalation.QueueContact, By: staff, Note: "возвращено в очередь"})
+		_, err = r.cfg.Appeals.Release(ctx, a.ID, staff)
 	default:
 		return nil
 	}
@@ -292,24 +292,41 @@ func (r *Relay) resolve(ctx context.Context, a *escalation.Appeal, staff int64, 
 	if err != nil {
 		return r.failed(ctx, a, err)
 	}
-	if a, err = r.cfg.Appeals.Resolve(ctx, a.ID, result, staff); err != nil {
-		return r.failed(ctx, a, err)
-	}
-	return r.tellResult(ctx, a)
+	// The client is told by the resolved event (tellResult), as for an
+	// appeal resolved in the console.
+	_, err = r.cfg.Appeals.Resolve(ctx, a.ID, result, staff)
+	return r.failed(ctx, a, err)
 }
 
-// tellResult queues «рассмотрено: …» and the rating question to the client.
+// tellResult queues «рассмотрено: …» and the rating question to the
+// client of a resolved appeal, once per resolution (a repeated resolved
+// event changes nothing, nor does one that comes after the appeal was
+// closed or reopened). The appeal closes when the client rates it, or
+// after RatingWait (CloseUnrated).
 func (r *Relay) tellResult(ctx context.Context, a *escalation.Appeal) error {
+	if a.Status != escalation.StatusResolved {
+		return nil
+	}
 	round := strconv.FormatInt(a.ID, 10) + ":" + strconv.Itoa(a.Reopened)
-	if _, err := r.cfg.DB.Exec(ctx, `INSERT INTO op_ratings (appeal_id, channel, external_id, asked_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (appeal_id) DO UPDATE SET asked_at = excluded.asked_at, score = NULL, rated_at = NULL, comment_until = NULL`,
-		a.ID, string(a.Channel), a.ExternalID, r.now()); err != nil {
-		return fmt.Errorf("ask rating of appeal %d: %w", a.ID, err)
-	}
-	if err := r.toClient(ctx, a, "result:"+round, fmt.Sprintf(txtResultFmt, a.Number, a.Result), nil); err != nil {
+	chat := bot.Chat{Channel: bot.Channel(a.Channel), ID: a.ExternalID}
+	err := pgx.BeginFunc(ctx, r.cfg.DB, func(tx pgx.Tx) error {
+		told, err := r.queueOutbound(ctx, tx, chat, a.ID, "result:"+round, fmt.Sprintf(txtResultFmt, a.Number, a.Result), nil)
+		if err != nil || !told {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO op_ratings (appeal_id, channel, external_id, asked_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (appeal_id) DO UPDATE SET asked_at = excluded.asked_at, score = NULL, rated_at = NULL, comment_until = NULL`,
+			a.ID, string(a.Channel), a.ExternalID, r.now()); err != nil {
+			return fmt.Errorf("ask rating of appeal %d: %w", a.ID, err)
+		}
+		_, err = r.queueOutbound(ctx, tx, chat, a.ID, "rate:"+round, txtRateAsk, rateButtons(a.ID))
 		return err
+	})
+	if err != nil {
+		return fmt.Errorf("tell the result of appeal %d: %w", a.ID, err)
 	}
-	return r.toClient(ctx, a, "rate:"+round, txtRateAsk, rateButtons(a.ID))
+	r.poke()
+	return nil
 }
 
 // handleStaffPrivate handles a linked staff member's private chat.

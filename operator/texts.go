@@ -63,6 +63,10 @@ const (
 	txtUnknownCmd   = "Команды: /take — взять, /resolve текст — решено, /forward — переслать, /return — вернуть в очередь, /reopen — открыть снова; «!» или /note в начале — заметка, клиент её не увидит."
 )
 
+// txtResultNotSent follows «Решено: …» in the topic of an appeal from a
+// channel the relay cannot write to (walk-in, phone).
+const txtResultNotSent = "Клиент обратился через канал «%s», куда бот не пишет: если обращение решено в веб-консоли, итог клиенту сообщила она; иначе сообщите итог сами и закройте обращение в консоли."
+
 // firstName guesses a person's first name from how staff and clients
 // write their names: "Анна", "Анна Иванова", "Иванова Анна Петровна".
 func firstName(name string) string {

@@ -31,22 +31,32 @@ func consoleURL(cfg Config) string {
 
 // newConsole builds the staff web console on the app's appeals, knowledge
 // base (the bot's own, so that "try a question" shows exactly what the bot
-// does) and senders.
-func (a *app) newConsole() (*console.Server, error) {
+// does) and senders. With the operators' relay on, the relay tells clients
+// in the channels it writes to the results of resolved appeals and asks
+// for ratings; the console only resolves those.
+func (a *app) newConsole(relayOn bool) (*console.Server, error) {
 	store := faq.NewStore(a.pool)
 	store.Logger = a.log
 	senders := &console.Senders{Appeals: a.svc, By: map[escalation.Channel]bot.Sender{}}
+	var byRelay map[escalation.Channel]bool
+	if relayOn {
+		byRelay = map[escalation.Channel]bool{}
+	}
 	for ch, s := range a.senders {
 		senders.By[escalation.Channel(ch)] = s
+		if relayOn {
+			byRelay[escalation.Channel(ch)] = true
+		}
 	}
 	return console.New(console.Config{DB: a.pool, Appeals: a.svc, FAQ: store, Knowledge: a.kb, Notifier: senders,
-		CookieSecure: a.cfg.CookieSecure, BaseURL: consoleURL(a.cfg), Log: a.log.With("component", "console")})
+		RelayResults: byRelay, CookieSecure: a.cfg.CookieSecure, BaseURL: consoleURL(a.cfg), Log: a.log.With("component", "console")})
 }
 
-// startConsole serves the console (and /healthz) until ctx is done.
-func (a *app) startConsole(ctx context.Context) error {
+// startConsole serves the console (and /healthz) until ctx is done;
+// relayOn says whether the operators' relay runs.
+func (a *app) startConsole(ctx context.Context, relayOn bool) error {
 	cfg, log := a.cfg, a.log
-	srv, err := a.newConsole()
+	srv, err := a.newConsole(relayOn)
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

@@ -77,7 +77,7 @@ func TestStaffConsoleAccounts(t *testing.T) {
 	defer kb.Close()
 	a := &app{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), pool: pool, kb: kb,
 		svc: escalation.New(pool, escalation.Config{}), senders: map[bot.Channel]bot.Sender{}}
-	srv, err := a.newConsole()
+	srv, err := a.newConsole(false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func runServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	if err := a.runVK(ctx, vkc); err != nil {
 		return err
 	}
-	if err := a.startConsole(ctx); err != nil {
+	if err := a.startConsole(ctx, relay != nil); err != nil {
 		return err
 	}
 	log.Info("kontakt started")

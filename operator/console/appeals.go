@@ -399,6 +399,13 @@ func (s *Server) handleAppealAction(act action) http.Handler {
 			if a, err = s.svc.Resolve(ctx, a.ID, text, me); err != nil {
 				break
 			}
+			if s.cfg.RelayResults[a.Channel] {
+				// The relay tells the client on the resolved event and
+				// closes the appeal after the rating.
+				flag = "resolved-bot"
+				s.audit(r, 0, "решение записано, клиенту сообщит бот", a.Number, a.ClientID, "")
+				break
+			}
 			// The wording of the Telegram relay's result message.
 			flag = s.notify(ctx, a, fmt.Sprintf("Ваше обращение № %s рассмотрено: %s", a.Number, text), "resolved")
 			if flag == "resolved" {

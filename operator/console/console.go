@@ -49,6 +49,13 @@ type Config struct {
 	FAQ       *faq.Store          // the knowledge base as edited
 	Knowledge Decider             // the knowledge base as the bot answers from it
 	Notifier  Notifier            // replies and results to clients; nil: not sent
+	// RelayResults are the channels (set while the operators' relay runs:
+	// those it can write to) whose clients the relay tells the result of a
+	// resolved appeal, asks for a rating and closes the appeal after it;
+	// for them the console only resolves. For other channels (walk-in,
+	// phone), and for all when the relay is off, the console sends the
+	// result through Notifier and closes the appeal at once.
+	RelayResults map[escalation.Channel]bool
 	// CookieSecure sets the Secure attribute of cookies; turn it off only
 	// for http://localhost.
 	CookieSecure bool
