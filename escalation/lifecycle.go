@@ -28,8 +28,9 @@ type step struct {
 func (s *Service) change(ctx context.Context, id int64, what string, pre func(b *pgx.Batch),
 	fn func(q querier, a *Appeal, now time.Time) (step, error)) (*Appeal, *Message, error) {
 	var (
-		a   *Appeal
-		msg *Message
+		a      *Appeal
+		msg    *Message
+		events bool
 	)
 	err := s.withTx(ctx, func(c *pgx.Conn) error {
 		var b pgx.Batch
@@ -64,7 +65,6 @@ func (s *Service) change(ctx context.Context, id int64, what string, pre func(b 
 			"reset_overdue": a.Reopened > reopened, // a reopened appeal may become overdue again
 			"history":       st.transition, "from": from, "staff": nullID(st.staffID), "actor": st.actor, "comment": st.comment,
 			"message": st.message != nil, "kinds": kinds, "event": eventOf(a, "", now),
-			"notify": len(kinds) > 0,
 		}
 		if m := st.message; m != nil {
 			m.AppealID, m.At = a.ID, now
@@ -85,19 +85,22 @@ func (s *Service) change(ctx context.Context, id int64, what string, pre func(b 
 			return err
 		})
 		b.Queue("COMMIT")
-		msg = st.message
+		msg, events = st.message, len(kinds) > 0
 		return c.SendBatch(ctx, &b).Close()
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s appeal %d: %w", what, id, err)
+	}
+	if events {
+		s.wake.Wake()
 	}
 	return a, msg, nil
 }
 
 // changeSQL writes a decided change in one statement: the appeal, its
 // history entry (if @history), its message (if @message) and its events
-// (@kinds), and wakes the dispatchers. It returns the message id (0 if
-// none) and the number of notifications sent.
+// (@kinds). It returns the message id (0 if none) and the number of events
+// written; the caller wakes the dispatchers after the commit.
 const changeSQL = `
 WITH u AS (
 	UPDATE esc_appeals SET status = @status, queue = @queue, route = @route, assignee_id = @assignee,
@@ -119,7 +122,7 @@ WITH u AS (
 	SELECT k, u.id, @event::jsonb || jsonb_build_object('kind', k), @now FROM u, unnest(@kinds::text[]) k
 	RETURNING 1
 )
-SELECT coalesce((SELECT id FROM m), 0), (SELECT count(*) FROM o, pg_notify('esc_outbox', '') WHERE @notify)`
+SELECT coalesce((SELECT id FROM m), 0), (SELECT count(*) FROM o)`
 
 func actorOf(staffID int64) string {
 	if staffID == 0 {

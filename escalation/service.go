@@ -46,6 +46,8 @@ type Service struct {
 
 	mu  sync.RWMutex
 	cal Calendar
+
+	wake *waker
 }
 
 // New returns a service on the database db, migrated with the escalation
@@ -72,7 +74,7 @@ func New(db *pgxpool.Pool, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, cfg: cfg, cal: cfg.Calendar}
+	return &Service{db: db, cfg: cfg, cal: cfg.Calendar, wake: &waker{db: db}}
 }
 
 // now is the clock at the database's precision.
@@ -254,6 +256,7 @@ func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open appeal for %s:%s: %w", req.Client.Channel, req.Client.ExternalID, err)
 	}
+	s.wake.Wake()
 	return a, nil
 }
 
@@ -291,7 +294,7 @@ WITH c AS (` + clientUpdateSQL + `
 	SELECT 'opened', a.id, @event::jsonb || jsonb_build_object('appeal_id', a.id, 'number', a.number), @now FROM a
 	RETURNING 1
 )
-SELECT a.id, a.number, a.client_id, a.client_group, a.route, (SELECT count(*) FROM o, pg_notify('esc_outbox', ''))
+SELECT a.id, a.number, a.client_id, a.client_group, a.route, (SELECT count(*) FROM o)
 FROM a`
 
 // eventOf describes the appeal's state for an event.
