@@ -17,11 +17,7 @@ import (
 // openEscalation connects to PostgreSQL and returns the appeals service with
 // the working calendar loaded; close releases the connection.
 func openEscalation(ctx context.Context, getenv func(string) string) (svc *escalation.Service, close func(), err error) {
-	cfg, err := loadConfig(getenv, "DATABASE_URL")
-	if err != nil {
-		return nil, nil, err
-	}
-	pool, err := openPool(ctx, cfg.DatabaseURL)
+	_, pool, err := connect(ctx, getenv)
 	if err != nil {
 		return nil, nil, err
 	}

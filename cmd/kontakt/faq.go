@@ -53,11 +53,7 @@ func changedBy(getenv func(string) string) string {
 // openFAQStore connects to PostgreSQL and applies pending migrations;
 // their report goes to log, so that stdout stays clean for an export.
 func openFAQStore(ctx context.Context, getenv func(string) string, log io.Writer) (*faq.Store, func(), error) {
-	cfg, err := loadConfig(getenv, "DATABASE_URL")
-	if err != nil {
-		return nil, nil, err
-	}
-	pool, err := openPool(ctx, cfg.DatabaseURL)
+	_, pool, err := connect(ctx, getenv)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -156,13 +156,9 @@ func loadEntries(ctx context.Context, file string, getenv func(string) string) (
 	if file != "" {
 		return readKBFile(file)
 	}
-	cfg, err := loadConfig(getenv, "DATABASE_URL")
+	_, pool, err := connect(ctx, getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%w (or name a file with --kb)", err)
-	}
-	pool, err := openPool(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
 	}
 	defer pool.Close()
 	return faq.NewStore(pool).List(ctx)

@@ -47,16 +47,23 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
 }
 
 func runMigrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := loadConfig(getenv, "DATABASE_URL")
-	if err != nil {
-		return err
-	}
-	pool, err := openPool(ctx, cfg.DatabaseURL)
+	_, pool, err := connect(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 	return migrate(ctx, pool, stdout)
+}
+
+// connect reads the configuration of a command that needs the database
+// and connects to it.
+func connect(ctx context.Context, getenv func(string) string) (Config, *pgxpool.Pool, error) {
+	cfg, err := loadConfig(getenv, "DATABASE_URL")
+	if err != nil {
+		return cfg, nil, err
+	}
+	pool, err := openPool(ctx, cfg.DatabaseURL)
+	return cfg, pool, err
 }
 
 // openPool connects to PostgreSQL and checks the connection.

@@ -117,11 +117,7 @@ func runStaffInvite(ctx context.Context, args []string, getenv func(string) stri
 	if *id <= 0 || *ttl <= 0 {
 		return errors.New("usage: kontakt staff invite --id N [--ttl 72h]")
 	}
-	cfg, err := loadConfig(getenv, "DATABASE_URL")
-	if err != nil {
-		return err
-	}
-	pool, err := openPool(ctx, cfg.DatabaseURL)
+	cfg, pool, err := connect(ctx, getenv)
 	if err != nil {
 		return err
 	}
