@@ -13,25 +13,29 @@ import (
 // thresholds of the decision. They were tuned on the evaluation set's
 // development queries; see the package tests for the figures.
 type thresholds struct {
-	answer     float64 // ranking score needed to answer
-	margin     float64 // lead over the second candidate needed to answer
-	sure       float64 // confidence that answers whatever the lead
-	clarify    float64 // ranking score needed to offer candidates
-	clarifyGap float64 // candidates within this score of the best are offered
-	cue        float64 // weight of signs of a personal matter that escalates
-	cueStrong  float64 // ranking score that outweighs such signs
-	offtopic   float64 // below this score an off-topic word means small talk
+	answer float64 // ranking score needed to answer
+	margin float64 // lead over the second candidate needed to answer
+	// siblingMargin is the lead needed when the second candidate is of the
+	// same category.
+	siblingMargin float64
+	sure          float64 // confidence that answers whatever the lead
+	clarify       float64 // ranking score needed to offer candidates
+	clarifyGap    float64 // candidates within this score of the best are offered
+	cue           float64 // weight of signs of a personal matter that escalates
+	cueStrong     float64 // ranking score that outweighs such signs
+	offtopic      float64 // below this score an off-topic word means small talk
 }
 
 var defaultThresholds = thresholds{
-	answer:     0.45,
-	margin:     0.06,
-	sure:       0.95,
-	clarify:    0.35,
-	clarifyGap: 0.12,
-	cue:        2,
-	cueStrong:  0.8,
-	offtopic:   0.6,
+	answer:        0.45,
+	margin:        0.06,
+	siblingMargin: 0.1,
+	sure:          0.95,
+	clarify:       0.35,
+	clarifyGap:    0.12,
+	cue:           2,
+	cueStrong:     0.8,
+	offtopic:      0.6,
 }
 
 // Decide says what the bot should do with a message from a client of the
@@ -94,8 +98,14 @@ func (b *Base) decide(ctx context.Context, s *snapshot, text string, audience fa
 		top, conf = matches[0].Score, matches[0].Confidence
 		d.Confidence = conf
 	}
+	margin := th.margin
 	if len(matches) > 1 {
 		second = matches[1].Score
+		// Entries of one category are the ones people confuse: between
+		// them the lead must be clearer before the bot picks one.
+		if matches[0].Entry.Category == matches[1].Entry.Category {
+			margin = th.siblingMargin
+		}
 	}
 	if b.lx.offtopicOf(q) && top < th.offtopic {
 		d.Kind, d.Smalltalk, d.Reason = Smalltalk, "offtopic", "off-topic words, no close entry"
@@ -107,7 +117,7 @@ func (b *Base) decide(ctx context.Context, s *snapshot, text string, audience fa
 		return d
 	}
 	switch {
-	case top >= th.answer && top-second >= th.margin, conf >= th.sure:
+	case top >= th.answer && top-second >= margin, conf >= th.sure:
 		d.Kind, d.Entry = Answer, matches[0].Entry
 		d.Reason = fmt.Sprintf("confident match (score %.2f, lead %.2f)", top, top-second)
 	case top >= th.clarify:
