@@ -3,7 +3,7 @@
 #
 # When DATABASE_URL and REDIS_URL are both set, nothing is done. Otherwise the
 # missing servers are installed with apt-get (if absent) and started under a
-# project-local data folder (.data/ by default, KONTAKT_DATA_DIR to change) on
+# project-local data folder (scripts/.data/ by default, KONTAKT_DATA_DIR to change) on
 # free loopback ports. The script is idempotent: servers it already started are
 # reused. It prints shell assignments to stdout, so callers do:
 #
@@ -14,7 +14,7 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-data=${KONTAKT_DATA_DIR:-$root/.data}
+data=${KONTAKT_DATA_DIR:-$root/scripts/.data}
 log() { printf 'services: %s\n' "$*" >&2; }
 
 free_port() {

@@ -14,9 +14,9 @@ export KONTAKT_KB_FILE=${KONTAKT_KB_FILE:-faq/testdata/kb.yaml}
 # The console is served on http://127.0.0.1 here; behind HTTPS leave it true.
 export KONTAKT_COOKIE_SECURE=${KONTAKT_COOKIE_SECURE:-false}
 
-mkdir -p .data
-go build -o .data/kontakt ./cmd/kontakt
-.data/kontakt migrate
-.data/kontakt faq import "$KONTAKT_KB_FILE"
+mkdir -p scripts/.data
+go build -o scripts/.data/kontakt ./cmd/kontakt
+scripts/.data/kontakt migrate
+scripts/.data/kontakt faq import "$KONTAKT_KB_FILE"
 echo "start: Kontakt is starting; stop it with Ctrl-C. Talk to the bot: scripts/chat.sh" >&2
-exec .data/kontakt serve
+exec scripts/.data/kontakt serve
