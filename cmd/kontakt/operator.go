@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -107,30 +106,24 @@ func (f tgForum) SendFile(ctx context.Context, group, thread int64, kind bot.Kin
 // one-time Telegram link that links the person's account to their staff
 // record.
 func runStaffInvite(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("staff invite", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	id := fs.Int64("id", 0, "staff id (kontakt staff list)")
-	ttl := fs.Duration("ttl", 72*time.Hour, "how long the link is valid")
-	if err := fs.Parse(args); err != nil {
+	id, ttl, err := parseStaffLink("invite", args, 72*time.Hour, stderr)
+	if err != nil {
 		return err
-	}
-	if *id <= 0 || *ttl <= 0 {
-		return errors.New("usage: kontakt staff invite --id N [--ttl 72h]")
 	}
 	cfg, pool, err := connect(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	p, err := escalation.New(pool, escalation.Config{}).StaffMember(ctx, *id)
+	p, err := escalation.New(pool, escalation.Config{}).StaffMember(ctx, id)
 	if err != nil {
 		return err
 	}
-	code, err := operator.CreateInvite(ctx, pool, p.ID, *ttl)
+	code, err := operator.CreateInvite(ctx, pool, p.ID, ttl)
 	if err != nil {
 		return err
 	}
-	until := time.Now().Add(*ttl).In(escalation.Moscow).Format("02.01.2006 15:04")
+	until := time.Now().Add(ttl).In(escalation.Moscow).Format("02.01.2006 15:04")
 	if cfg.TelegramBotUsername == "" {
 		fmt.Fprintf(stdout, "Приглашение для %s (действует до %s): отправьте боту команду\n/start inv_%s\n(задайте TELEGRAM_BOT_USERNAME, чтобы получить ссылку)\n", p.Name, until, code)
 		return nil

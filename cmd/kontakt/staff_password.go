@@ -11,27 +11,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"kontakt/escalation"
 	"kontakt/operator/console"
 )
-
-// openConsoleDB connects to PostgreSQL for the console's account commands.
-func openConsoleDB(ctx context.Context, getenv func(string) string) (Config, *pgxpool.Pool, error) {
-	cfg, err := loadConfig(getenv, "DATABASE_URL")
-	if err != nil {
-		return cfg, nil, err
-	}
-	pool, err := openPool(ctx, cfg.DatabaseURL)
-	return cfg, pool, err
-}
 
 // firstLogin gives a person just added by `kontakt staff add` a console
 // login (their e-mail, or staff<ID>) and prints a one-time link to set the
 // first password.
 func firstLogin(ctx context.Context, getenv func(string) string, p *escalation.Staff, stdout io.Writer) error {
-	cfg, pool, err := openConsoleDB(ctx, getenv)
+	cfg, pool, err := connect(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -66,7 +54,7 @@ func runStaffPasswd(ctx context.Context, args []string, getenv func(string) stri
 	if *id <= 0 {
 		return errors.New("usage: kontakt staff passwd --id N [--login L] [--generate] < password")
 	}
-	_, pool, err := openConsoleDB(ctx, getenv)
+	_, pool, err := connect(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -103,25 +91,35 @@ func runStaffPasswd(ctx context.Context, args []string, getenv func(string) stri
 // runStaffResetLink is `kontakt staff reset-link --id N [--ttl 24h]`: it
 // prints a one-time link to set a new password.
 func runStaffResetLink(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("staff reset-link", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	id := fs.Int64("id", 0, "staff id (required)")
-	ttl := fs.Duration("ttl", 24*time.Hour, "how long the link works")
-	if err := fs.Parse(args); err != nil {
+	id, ttl, err := parseStaffLink("reset-link", args, 24*time.Hour, stderr)
+	if err != nil {
 		return err
 	}
-	if *id <= 0 || *ttl <= 0 {
-		return errors.New("usage: kontakt staff reset-link --id N [--ttl 24h]")
-	}
-	cfg, pool, err := openConsoleDB(ctx, getenv)
+	cfg, pool, err := connect(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	link, err := console.ResetLink(ctx, pool, consoleURL(cfg), *id, *ttl)
+	link, err := console.ResetLink(ctx, pool, consoleURL(cfg), id, ttl)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, link)
 	return nil
+}
+
+// parseStaffLink reads the arguments of the commands that print a one-time
+// link for a person: --id N [--ttl D].
+func parseStaffLink(cmd string, args []string, ttl time.Duration, stderr io.Writer) (int64, time.Duration, error) {
+	fs := flag.NewFlagSet("staff "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.Int64("id", 0, "staff id (kontakt staff list)")
+	fs.DurationVar(&ttl, "ttl", ttl, "how long the link is valid")
+	if err := fs.Parse(args); err != nil {
+		return 0, 0, err
+	}
+	if *id <= 0 || ttl <= 0 {
+		return 0, 0, fmt.Errorf("usage: kontakt staff %s --id N [--ttl %v]", cmd, ttl)
+	}
+	return *id, ttl, nil
 }
