@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 
@@ -47,6 +48,8 @@ type snapshot struct {
 	entries  []*faq.Entry // sorted by category order, then question
 	idf      map[string]float64
 	unknownW float64
+	// cats holds the terms of each category's phrasings and tags.
+	cats map[string]*termSet
 	// decisions caches what Decide said, by day, audience and text: a
 	// contact centre hears the same questions all day long.
 	decisions decisionCache
@@ -60,15 +63,21 @@ type doc struct {
 	catTerms []string // category title
 	aTerms   []string // answer
 	phrases  []phrase // each phrasing (question, alternatives, tags) on its own
-	strong   map[string]bool
-	all      map[string]bool
+	// sentences are the answer's sentences, each on its own: a message
+	// often asks about one fact of an answer.
+	sentences []phrase
+	// tags are the entry's tags, each as its terms.
+	tags   [][]string
+	strong map[string]bool
+	all    map[string]bool
 	// The terms sorted, to find words of one family («скидка»,
 	// «скидочный»; «подать», «подавать») where their stems differ.
 	strongSorted []string
 	allSorted    []string
 	pairs        map[[2]string]bool // adjacent terms of the phrasings
-	// phraseTerms and words are used while building.
+	// phraseTerms, sentTerms and words are used while building.
 	phraseTerms [][]string
+	sentTerms   [][]string
 	words       []string
 }
 
@@ -77,6 +86,7 @@ type phrase struct {
 	terms  map[string]bool
 	sorted []string
 	norm   float64 // Euclidean norm of the terms' idf weights
+	tags   bool    // the entry's tags rather than a phrasing
 }
 
 // New builds a base from entries.
@@ -158,21 +168,30 @@ func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
 		s.idf[t] = math.Log(1 + n/float64(c))
 	}
 	for _, d := range docs {
-		for _, p := range d.phraseTerms {
-			ph := phrase{terms: map[string]bool{}}
-			for _, t := range p {
-				if !ph.terms[t] {
-					ph.terms[t] = true
-					ph.norm += s.idf[t] * s.idf[t]
-				}
-			}
-			ph.norm = math.Sqrt(ph.norm)
-			ph.sorted = sortedKeys(ph.terms)
-			if ph.norm > 0 {
-				d.phrases = append(d.phrases, ph)
-			}
+		n := len(d.phraseTerms) - 1 // the last one is the tags
+		d.phrases = s.phrases(d.phraseTerms[:n])
+		for _, p := range s.phrases(d.phraseTerms[n:]) {
+			p.tags = true
+			d.phrases = append(d.phrases, p)
 		}
-		d.phraseTerms = nil
+		d.sentences = s.phrases(d.sentTerms)
+		d.phraseTerms, d.sentTerms = nil, nil
+	}
+	cats := map[string]map[string]bool{}
+	for _, d := range docs {
+		m := cats[d.entry.Category]
+		if m == nil {
+			m = map[string]bool{}
+			cats[d.entry.Category] = m
+		}
+		for t := range d.strong {
+			m[t] = true
+		}
+	}
+	s.cats = make(map[string]*termSet, len(cats))
+	for c, m := range cats {
+		ts := newTermSet(m)
+		s.cats[c] = &ts
 	}
 	// A word the base does not know weighs like a word found in a few
 	// entries: it says something the base may not cover.
@@ -207,6 +226,46 @@ func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
 	return s, nil
 }
 
+// phrases makes weighted term sets of texts; empty ones are left out.
+func (s *snapshot) phrases(texts [][]string) []phrase {
+	var out []phrase
+	for _, p := range texts {
+		ph := phrase{terms: map[string]bool{}}
+		for _, t := range p {
+			if !ph.terms[t] {
+				ph.terms[t] = true
+				ph.norm += s.idf[t] * s.idf[t]
+			}
+		}
+		ph.norm = math.Sqrt(ph.norm)
+		ph.sorted = sortedKeys(ph.terms)
+		if ph.norm > 0 {
+			out = append(out, ph)
+		}
+	}
+	return out
+}
+
+// sentences splits an answer into its sentences.
+func sentences(text string) []string {
+	var out []string
+	start := 0
+	r := []rune(text)
+	for i, c := range r {
+		end := c == '\n' || c == ';' || ((c == '.' || c == '!' || c == '?') && (i+1 == len(r) || unicode.IsSpace(r[i+1])))
+		if end {
+			if s := strings.TrimSpace(string(r[start:i])); s != "" {
+				out = append(out, s)
+			}
+			start = i + 1
+		}
+	}
+	if s := strings.TrimSpace(string(r[start:])); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
 // analyzeDoc analyses the text of one entry.
 func analyzeDoc(an *analyzer, e *faq.Entry, memo map[string]string) *doc {
 	d := &doc{entry: e, strong: map[string]bool{}, all: map[string]bool{}, pairs: map[[2]string]bool{}}
@@ -225,10 +284,20 @@ func analyzeDoc(an *analyzer, e *faq.Entry, memo map[string]string) *doc {
 		d.qTerms = append(d.qTerms, t...)
 		phrTerms = append(phrTerms, t)
 	}
-	d.tagTerms = read(strings.Join(e.Tags, " "))
+	for _, tag := range e.Tags {
+		t := read(tag)
+		d.tagTerms = append(d.tagTerms, t...)
+		if len(t) > 0 {
+			d.tags = append(d.tags, t)
+		}
+	}
 	phrTerms = append(phrTerms, d.tagTerms)
 	d.catTerms = read(faq.CategoryTitle(e.Category))
-	d.aTerms = read(e.AnswerTo(""))
+	for _, sent := range sentences(e.AnswerTo("")) {
+		t := read(sent)
+		d.aTerms = append(d.aTerms, t...)
+		d.sentTerms = append(d.sentTerms, t)
+	}
 	for _, v := range e.AnswerFor {
 		read(v)
 	}

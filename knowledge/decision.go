@@ -26,6 +26,8 @@ type Match struct {
 	Confidence float64
 	// Score is the ranking score the confidence is computed from.
 	Score float64
+	// features the score was made of.
+	features features
 }
 
 // Decision is the outcome of Decide.

@@ -4,10 +4,15 @@ import (
 	"bufio"
 	"embed"
 	"fmt"
+	"io/fs"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"kontakt/faq"
 )
 
 // The dictionaries of the analysis are data, kept in lexicon/*.txt.
@@ -30,6 +35,14 @@ type lexicon struct {
 	smallMax       int
 	offtopic       map[string]bool // stems
 	cues           []cue
+	// audience holds the signs of who is writing, by group.
+	audience []audienceSign
+}
+
+// audienceSign is one sign that the writer belongs to a group.
+type audienceSign struct {
+	group string
+	words []string // as in cue
 }
 
 // cue is one sign of a message that needs a person.
@@ -50,32 +63,50 @@ func loadLexicon(stem func(string) string) (*lexicon, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = eachLine("slang.txt", func(n int, line string) error {
-		left, right, ok := strings.Cut(line, "=")
-		if !ok {
-			return fmt.Errorf("no '=' in %q", line)
-		}
-		repl := strings.Fields(fold(right))
-		for _, form := range strings.Split(left, ",") {
-			words := strings.Fields(fold(form))
-			if len(words) == 0 {
-				return fmt.Errorf("empty form in %q", line)
-			}
-			lx.slang[stemAll(stem, words)] = repl
-			if len(words) > 1 {
-				lx.slangLead[stem(words[0])] = true
-			}
-			if len(words) > lx.slangMax {
-				lx.slangMax = len(words)
-			}
-		}
-		if lx.slangMax == 0 {
-			lx.slangMax = 1
-		}
-		return nil
-	})
+	// slang.txt and the thesauri slang-*.txt beside it; a form may be
+	// defined once across all of them.
+	slangFiles, err := fs.Glob(lexiconFS, "lexicon/slang*.txt")
 	if err != nil {
 		return nil, err
+	}
+	where := map[string]string{}
+	for _, name := range slangFiles {
+		name = path.Base(name)
+		err = eachLine(name, func(n int, line string) error {
+			left, right, ok := strings.Cut(line, "=")
+			if !ok {
+				return fmt.Errorf("no '=' in %q", line)
+			}
+			repl := strings.Fields(fold(right))
+			if len(repl) == 0 {
+				return fmt.Errorf("nothing after '=' in %q", line)
+			}
+			for _, form := range strings.Split(left, ",") {
+				words := strings.Fields(fold(form))
+				if len(words) == 0 {
+					return fmt.Errorf("empty form in %q", line)
+				}
+				key := stemAll(stem, words)
+				if at, dup := where[key]; dup && !slices.Equal(lx.slang[key], repl) {
+					return fmt.Errorf("form %q is already defined at %s", strings.TrimSpace(form), at)
+				}
+				where[key] = fmt.Sprintf("lexicon/%s:%d", name, n)
+				lx.slang[key] = repl
+				if len(words) > 1 {
+					lx.slangLead[stem(words[0])] = true
+				}
+				if len(words) > lx.slangMax {
+					lx.slangMax = len(words)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if lx.slangMax == 0 {
+		lx.slangMax = 1
 	}
 	err = eachLine("smalltalk.txt", func(n int, line string) error {
 		kind, phrase, ok := strings.Cut(line, ":")
@@ -121,7 +152,33 @@ func loadLexicon(stem func(string) string) (*lexicon, error) {
 	if err != nil {
 		return nil, err
 	}
+	err = eachLine("audience.txt", func(n int, line string) error {
+		group, words, ok := strings.Cut(line, ":")
+		if !ok {
+			return fmt.Errorf("no ':' in %q", line)
+		}
+		group = strings.TrimSpace(group)
+		if !faq.Audience(group).Valid() {
+			return fmt.Errorf("unknown group %q", group)
+		}
+		lx.audience = append(lx.audience, audienceSign{group: group, words: strings.Fields(fold(words))})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return lx, nil
+}
+
+// audienceOf lists the groups a message shows its writer to belong to.
+func (lx *lexicon) audienceOf(words []word) []faq.Audience {
+	var out []faq.Audience
+	for _, s := range lx.audience {
+		if g := faq.Audience(s.group); !slices.Contains(out, g) && matchCue(s.words, words) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 func stemAll(stem func(string) string, words []string) string {
