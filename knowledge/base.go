@@ -48,6 +48,8 @@ type snapshot struct {
 	entries  []*faq.Entry // sorted by category order, then question
 	idf      map[string]float64
 	unknownW float64
+	// vocab holds the terms of the base, sorted.
+	vocab []string
 	// cats holds the terms of each category's phrasings and tags.
 	cats map[string]*termSet
 	// decisions caches what Decide said, by day, audience and text: a
@@ -67,7 +69,9 @@ type doc struct {
 	// often asks about one fact of an answer.
 	sentences []phrase
 	// tags are the entry's tags, each as its terms.
-	tags   [][]string
+	tags [][]string
+	// asks are the kinds of question the phrasings ask, one bit each.
+	asks   uint16
 	strong map[string]bool
 	all    map[string]bool
 	// The terms sorted, to find words of one family («скидка»,
@@ -177,6 +181,11 @@ func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
 		d.sentences = s.phrases(d.sentTerms)
 		d.phraseTerms, d.sentTerms = nil, nil
 	}
+	s.vocab = make([]string, 0, len(s.idf))
+	for t := range s.idf {
+		s.vocab = append(s.vocab, t)
+	}
+	sort.Strings(s.vocab)
 	cats := map[string]map[string]bool{}
 	for _, d := range docs {
 		m := cats[d.entry.Category]
@@ -280,6 +289,8 @@ func analyzeDoc(an *analyzer, e *faq.Entry, memo map[string]string) *doc {
 	}
 	var phrTerms [][]string
 	for _, p := range append([]string{e.Question}, e.Alternatives...) {
+		a := an.analyzeEntry(p, memo)
+		d.asks |= an.lx.questionOf(a.words)
 		t := read(p)
 		d.qTerms = append(d.qTerms, t...)
 		phrTerms = append(phrTerms, t)

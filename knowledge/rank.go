@@ -3,8 +3,10 @@ package knowledge
 import (
 	"context"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
+	"strings"
 
 	"kontakt/faq"
 )
@@ -17,7 +19,7 @@ const candidates = 20
 // evaluation set's BASELINES.md); coverage of the message's weighted terms
 // by an entry's own phrasings does not depend on the message's length.
 func (b *Base) rank(ctx context.Context, s *snapshot, q analysis, audience faq.Audience, n int) ([]Match, error) {
-	hits, err := retrieve(ctx, s.index, q.terms, candidates)
+	hits, err := retrieve(ctx, s.index, s.expand(q.terms), candidates)
 	if err != nil {
 		return nil, err
 	}
@@ -31,6 +33,7 @@ func (b *Base) rank(ctx context.Context, s *snapshot, q analysis, audience faq.A
 	}
 	qs := newTermSet(weights)
 	writers := b.lx.audienceOf(q.words)
+	asks := b.lx.questionOf(q.words)
 	maxBM := hits[0].score
 	now := b.now()
 	cands := make([]candidate, 0, len(hits))
@@ -43,6 +46,10 @@ func (b *Base) rank(ctx context.Context, s *snapshot, q analysis, audience faq.A
 		f.bm25 = h.score / maxBM
 		f.first = 1 / float64(i+1)
 		f.aud = 1
+		f.asks = 1
+		if asks != 0 {
+			f.asks = float64(bits.OnesCount16(asks&d.asks)) / float64(bits.OnesCount16(asks))
+		}
 		if len(writers) > 0 && len(d.entry.Audience) > 0 && !slices.ContainsFunc(writers, func(a faq.Audience) bool { return containsAudience(d.entry.Audience, a) }) {
 			f.aud = 0
 		}
@@ -123,10 +130,13 @@ type features struct {
 	// aud is 1 unless the message shows who writes and the entry is not
 	// written for them.
 	aud float64
+	// asks is the share of the kinds of question the message asks that
+	// the entry's phrasings ask too (1 when the message shows none).
+	asks float64
 }
 
 func (f features) vector() []float64 {
-	return []float64{f.strong, f.all, f.phrase, f.pairs, f.bm25, f.sent, f.local, f.back, f.tag, f.cat, f.first, f.aud}
+	return []float64{f.strong, f.all, f.phrase, f.pairs, f.bm25, f.sent, f.local, f.back, f.tag, f.cat, f.first, f.aud, f.asks}
 }
 
 // familyCredit is what a word of the same family counts for.
@@ -135,6 +145,32 @@ const familyCredit = 0.8
 func (f features) combine() float64 {
 	return 0.15*f.strong + 0.15*f.all + 0.4*f.phrase + 0.05*f.pairs + 0.25*f.bm25
 }
+
+// expand adds to the terms the base does not know the words of their
+// family that it does («минимум» finds «минимальн»), so that the index
+// proposes the entries the ranking would credit for them.
+func (s *snapshot) expand(terms []string) []string {
+	out := terms
+	for _, t := range terms {
+		if _, ok := s.idf[t]; ok || len(t) < 2*familyMin {
+			continue
+		}
+		r := []rune(t)
+		p := string(r[:min(len(r), familyPrefix)])
+		n := 0
+		for i := sort.SearchStrings(s.vocab, p); i < len(s.vocab) && strings.HasPrefix(s.vocab[i], p) && n < maxExpansions; i++ {
+			if len(out) == len(terms) {
+				out = slices.Clone(terms)
+			}
+			out = append(out, s.vocab[i])
+			n++
+		}
+	}
+	return out
+}
+
+// maxExpansions bounds the family words added for one unknown term.
+const maxExpansions = 4
 
 // candidate is an entry proposed by the index, with its features.
 type candidate struct {
