@@ -181,6 +181,7 @@ func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
 		d.sentences = s.phrases(d.sentTerms)
 		d.phraseTerms, d.sentTerms = nil, nil
 	}
+
 	s.vocab = make([]string, 0, len(s.idf))
 	for t := range s.idf {
 		s.vocab = append(s.vocab, t)
@@ -278,20 +279,20 @@ func sentences(text string) []string {
 // analyzeDoc analyses the text of one entry.
 func analyzeDoc(an *analyzer, e *faq.Entry, memo map[string]string) *doc {
 	d := &doc{entry: e, strong: map[string]bool{}, all: map[string]bool{}, pairs: map[[2]string]bool{}}
+	var last analysis
 	read := func(text string) []string {
-		a := an.analyzeEntry(text, memo)
-		for _, w := range a.words {
+		last = an.analyzeEntry(text, memo)
+		for _, w := range last.words {
 			if !w.number {
 				d.words = append(d.words, w.surface)
 			}
 		}
-		return a.terms
+		return last.terms
 	}
 	var phrTerms [][]string
 	for _, p := range append([]string{e.Question}, e.Alternatives...) {
-		a := an.analyzeEntry(p, memo)
-		d.asks |= an.lx.questionOf(a.words)
 		t := read(p)
+		d.asks |= an.lx.questionOf(last.words)
 		d.qTerms = append(d.qTerms, t...)
 		phrTerms = append(phrTerms, t)
 	}
@@ -302,6 +303,7 @@ func analyzeDoc(an *analyzer, e *faq.Entry, memo map[string]string) *doc {
 			d.tags = append(d.tags, t)
 		}
 	}
+
 	phrTerms = append(phrTerms, d.tagTerms)
 	d.catTerms = read(faq.CategoryTitle(e.Category))
 	for _, sent := range sentences(e.AnswerTo("")) {

@@ -80,18 +80,51 @@ func (c *decisionCache) put(k string, d Decision) {
 }
 
 func (b *Base) decide(ctx context.Context, s *snapshot, text string, audience faq.Audience, th thresholds) Decision {
+	return b.read(ctx, s, text, audience).choose(th)
+}
+
+// reading is what the base makes of a message before thresholds apply.
+type reading struct {
+	smalltalk string // kind of small talk, if the message is only that
+	cueW      float64
+	cueKinds  map[string]bool
+	matches   []Match
+	err       error
+	offtopic  bool // names a topic the institute does not deal with
+	unknown   bool // no term the base knows
+	question  bool // looks like a question
+}
+
+func (b *Base) read(ctx context.Context, s *snapshot, text string, audience faq.Audience) reading {
 	q := s.an.analyze(text)
+	var r reading
 	if kind, ok := b.lx.smalltalkOf(q.words); ok {
-		return Decision{Kind: Smalltalk, Smalltalk: kind, Reason: "small talk: " + kind}
+		r.smalltalk = kind
+		return r
 	}
-	cueW, cueKinds := b.lx.cueWeight(q.words)
-	if cueKinds["human"] {
+	r.cueW, r.cueKinds = b.lx.cueWeight(q.words)
+	if r.cueKinds["human"] {
+		return r
+	}
+	r.matches, r.err = b.rank(ctx, s, q, audience, 3)
+	r.offtopic = b.lx.offtopicOf(q)
+	r.unknown = len(q.terms) == 0 || !s.knowsAny(q.terms)
+	r.question = q.looksLikeQuestion()
+	return r
+}
+
+// choose makes the decision.
+func (r reading) choose(th thresholds) Decision {
+	if r.smalltalk != "" {
+		return Decision{Kind: Smalltalk, Smalltalk: r.smalltalk, Reason: "small talk: " + r.smalltalk}
+	}
+	if r.cueKinds["human"] {
 		return Decision{Kind: Escalate, Reason: "asks for a person"}
 	}
-	matches, err := b.rank(ctx, s, q, audience, 3)
-	if err != nil {
-		return Decision{Kind: Escalate, Reason: fmt.Sprintf("search failed: %v", err)}
+	if r.err != nil {
+		return Decision{Kind: Escalate, Reason: fmt.Sprintf("search failed: %v", r.err)}
 	}
+	matches := r.matches
 	d := Decision{Candidates: matches}
 	var top, second, conf float64
 	if len(matches) > 0 {
@@ -107,13 +140,13 @@ func (b *Base) decide(ctx context.Context, s *snapshot, text string, audience fa
 			margin = th.siblingMargin
 		}
 	}
-	if b.lx.offtopicOf(q) && top < th.offtopic {
+	if r.offtopic && top < th.offtopic {
 		d.Kind, d.Smalltalk, d.Reason = Smalltalk, "offtopic", "off-topic words, no close entry"
 		return d
 	}
-	if cueW >= th.cue && top < th.cueStrong {
+	if r.cueW >= th.cue && top < th.cueStrong {
 		d.Kind = Escalate
-		d.Reason = fmt.Sprintf("personal matter (%s, weight %.0f)", joinKinds(cueKinds), cueW)
+		d.Reason = fmt.Sprintf("personal matter (%s, weight %.0f)", joinKinds(r.cueKinds), r.cueW)
 		return d
 	}
 	switch {
@@ -132,11 +165,9 @@ func (b *Base) decide(ctx context.Context, s *snapshot, text string, audience fa
 		d.Candidates = matches[:n]
 		d.Reason = fmt.Sprintf("%d close candidates (%.2f)", n, conf)
 	default:
-		if len(q.terms) == 0 || !s.knowsAny(q.terms) {
-			if !q.looksLikeQuestion() {
-				d.Kind, d.Smalltalk, d.Reason = Smalltalk, "offtopic", "nothing the base knows"
-				return d
-			}
+		if r.unknown && !r.question {
+			d.Kind, d.Smalltalk, d.Reason = Smalltalk, "offtopic", "nothing the base knows"
+			return d
 		}
 		d.Kind = Escalate
 		d.Reason = fmt.Sprintf("no good match (%.2f)", conf)

@@ -142,8 +142,20 @@ func (f features) vector() []float64 {
 // familyCredit is what a word of the same family counts for.
 const familyCredit = 0.8
 
-func (f features) combine() float64 {
-	return 0.15*f.strong + 0.15*f.all + 0.4*f.phrase + 0.05*f.pairs + 0.25*f.bm25
+func (f features) combine() float64 { return dot(rankWeights[:], f.vector()) }
+
+// rankWeights weigh the features, in the order of vector.
+var rankWeights = [numFeatures]float64{0.15, 0.15, 0.4, 0.05, 0.25}
+
+// numFeatures is the length of vector.
+const numFeatures = 13
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
 }
 
 // expand adds to the terms the base does not know the words of their
