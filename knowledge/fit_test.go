@@ -312,6 +312,23 @@ func TestFitDecision(t *testing.T) {
 			}
 		}
 	}
+	// Then how far to offer candidates, keeping escalations recognised.
+	bestC, bestCV := best, -1.0
+	for _, clarify := range grid(0.2, 0.45, 0.025) {
+		for _, gap := range []float64{0.08, 0.12, 0.16, 0.2, 0.3, 1} {
+			th := best
+			th.clarify, th.clarifyGap = min(clarify, th.answer), gap
+			all := run(th)[""]
+			if float64(all.esc) < 0.9*float64(all.escN) {
+				continue
+			}
+			if v := float64(all.self); v > bestCV {
+				bestC, bestCV = th, v
+			}
+		}
+	}
+	best = bestC
 	report("best", best)
-	t.Logf("best: answer %.3f margin %.2f siblingMargin %.2f sure %.2f cueStrong %.2f", best.answer, best.margin, best.siblingMargin, best.sure, best.cueStrong)
+	t.Logf("best: answer %.3f margin %.2f siblingMargin %.2f sure %.2f cueStrong %.2f clarify %.3f clarifyGap %.2f",
+		best.answer, best.margin, best.siblingMargin, best.sure, best.cueStrong, best.clarify, best.clarifyGap)
 }

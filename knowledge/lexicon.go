@@ -88,12 +88,12 @@ func loadLexicon(stem func(string) string) (*lexicon, error) {
 			if !ok {
 				return fmt.Errorf("no '=' in %q", line)
 			}
-			repl := strings.Fields(fold(right))
+			repl := strings.FieldsFunc(fold(right), notWordRune)
 			if len(repl) == 0 {
 				return fmt.Errorf("nothing after '=' in %q", line)
 			}
 			for _, form := range strings.Split(left, ",") {
-				words := strings.Fields(fold(form))
+				words := strings.FieldsFunc(fold(form), notWordRune)
 				if len(words) == 0 {
 					return fmt.Errorf("empty form in %q", line)
 				}
