@@ -17,7 +17,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 
@@ -50,8 +49,6 @@ type snapshot struct {
 	unknownW float64
 	// vocab holds the terms of the base, sorted.
 	vocab []string
-	// cats holds the terms of each category's phrasings and tags.
-	cats map[string]*termSet
 	// decisions caches what Decide said, by day, audience and text: a
 	// contact centre hears the same questions all day long.
 	decisions decisionCache
@@ -65,23 +62,15 @@ type doc struct {
 	catTerms []string // category title
 	aTerms   []string // answer
 	phrases  []phrase // each phrasing (question, alternatives, tags) on its own
-	// sentences are the answer's sentences, each on its own: a message
-	// often asks about one fact of an answer.
-	sentences []phrase
-	// tags are the entry's tags, each as its terms.
-	tags [][]string
-	// asks are the kinds of question the phrasings ask, one bit each.
-	asks   uint16
-	strong map[string]bool
-	all    map[string]bool
+	strong   map[string]bool
+	all      map[string]bool
 	// The terms sorted, to find words of one family («скидка»,
 	// «скидочный»; «подать», «подавать») where their stems differ.
 	strongSorted []string
 	allSorted    []string
 	pairs        map[[2]string]bool // adjacent terms of the phrasings
-	// phraseTerms, sentTerms and words are used while building.
+	// phraseTerms and words are used while building.
 	phraseTerms [][]string
-	sentTerms   [][]string
 	words       []string
 }
 
@@ -178,8 +167,7 @@ func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
 			p.tags = true
 			d.phrases = append(d.phrases, p)
 		}
-		d.sentences = s.phrases(d.sentTerms)
-		d.phraseTerms, d.sentTerms = nil, nil
+		d.phraseTerms = nil
 	}
 
 	s.vocab = make([]string, 0, len(s.idf))
@@ -187,22 +175,6 @@ func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
 		s.vocab = append(s.vocab, t)
 	}
 	sort.Strings(s.vocab)
-	cats := map[string]map[string]bool{}
-	for _, d := range docs {
-		m := cats[d.entry.Category]
-		if m == nil {
-			m = map[string]bool{}
-			cats[d.entry.Category] = m
-		}
-		for t := range d.strong {
-			m[t] = true
-		}
-	}
-	s.cats = make(map[string]*termSet, len(cats))
-	for c, m := range cats {
-		ts := newTermSet(m)
-		s.cats[c] = &ts
-	}
 	// A word the base does not know weighs like a word found in a few
 	// entries: it says something the base may not cover.
 	s.unknownW = math.Log(1 + n/3)
@@ -256,61 +228,32 @@ func (s *snapshot) phrases(texts [][]string) []phrase {
 	return out
 }
 
-// sentences splits an answer into its sentences.
-func sentences(text string) []string {
-	var out []string
-	start := 0
-	r := []rune(text)
-	for i, c := range r {
-		end := c == '\n' || c == ';' || ((c == '.' || c == '!' || c == '?') && (i+1 == len(r) || unicode.IsSpace(r[i+1])))
-		if end {
-			if s := strings.TrimSpace(string(r[start:i])); s != "" {
-				out = append(out, s)
-			}
-			start = i + 1
-		}
-	}
-	if s := strings.TrimSpace(string(r[start:])); s != "" {
-		out = append(out, s)
-	}
-	return out
-}
-
 // analyzeDoc analyses the text of one entry.
 func analyzeDoc(an *analyzer, e *faq.Entry, memo map[string]string) *doc {
 	d := &doc{entry: e, strong: map[string]bool{}, all: map[string]bool{}, pairs: map[[2]string]bool{}}
-	var last analysis
 	read := func(text string) []string {
-		last = an.analyzeEntry(text, memo)
-		for _, w := range last.words {
+		a := an.analyzeEntry(text, memo)
+		for _, w := range a.words {
 			if !w.number {
 				d.words = append(d.words, w.surface)
 			}
 		}
-		return last.terms
+		return a.terms
 	}
 	var phrTerms [][]string
 	for _, p := range append([]string{e.Question}, e.Alternatives...) {
 		t := read(p)
-		d.asks |= an.lx.questionOf(last.words)
 		d.qTerms = append(d.qTerms, t...)
 		phrTerms = append(phrTerms, t)
 	}
 	for _, tag := range e.Tags {
 		t := read(tag)
 		d.tagTerms = append(d.tagTerms, t...)
-		if len(t) > 0 {
-			d.tags = append(d.tags, t)
-		}
 	}
 
 	phrTerms = append(phrTerms, d.tagTerms)
 	d.catTerms = read(faq.CategoryTitle(e.Category))
-	for _, sent := range sentences(e.AnswerTo("")) {
-		t := read(sent)
-		d.aTerms = append(d.aTerms, t...)
-		d.sentTerms = append(d.sentTerms, t)
-	}
+	d.aTerms = read(e.AnswerTo(""))
 	for _, v := range e.AnswerFor {
 		read(v)
 	}

@@ -108,7 +108,7 @@ func TestExplain(t *testing.T) {
 	for _, w := range a.words {
 		t.Logf("word %q → %q stem %q stop=%v", w.orig, w.surface, w.stem, w.stop)
 	}
-	t.Logf("terms %v; writers %v; asks %b", a.terms, b.lx.audienceOf(a.words), b.lx.questionOf(a.words))
+	t.Logf("terms %v", a.terms)
 	ms, err := b.rank(context.Background(), s, a, "", 8)
 	if err != nil {
 		t.Fatal(err)

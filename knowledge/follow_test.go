@@ -29,7 +29,7 @@ func TestEditReachesRunningIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
+	t.Cleanup(pool.Close) // after the entry is deleted below
 	store := faq.NewStore(pool)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -39,6 +39,12 @@ func TestEditReachesRunningIndex(t *testing.T) {
 	if err := store.Create(ctx, e, "test"); err != nil {
 		t.Fatal(err)
 	}
+	// Another run's entry would be a twin of this one.
+	t.Cleanup(func() {
+		if err := store.Delete(context.Background(), id, "test"); err != nil {
+			t.Errorf("clean up: %v", err)
+		}
+	})
 	entries, err := store.List(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"kontakt/faq"
 )
 
 // The dictionaries of the analysis are data, kept in lexicon/*.txt.
@@ -35,25 +33,6 @@ type lexicon struct {
 	smallMax       int
 	offtopic       map[string]bool // stems
 	cues           []cue
-	// audience holds the signs of who is writing, by group.
-	audience []audienceSign
-	// questions holds the signs of what a question asks for, by kind.
-	questions []questionSign
-}
-
-// questionSign is one sign of the kind of a question.
-type questionSign struct {
-	kind  uint8 // index into questionKinds
-	words []string
-}
-
-// questionKinds are the kinds of questions, in the order of their bits.
-var questionKinds = []string{"cost", "when", "where", "how", "docs", "list", "can", "amount"}
-
-// audienceSign is one sign that the writer belongs to a group.
-type audienceSign struct {
-	group string
-	words []string // as in cue
 }
 
 // cue is one sign of a message that needs a person.
@@ -163,59 +142,7 @@ func loadLexicon(stem func(string) string) (*lexicon, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = eachLine("audience.txt", func(n int, line string) error {
-		group, words, ok := strings.Cut(line, ":")
-		if !ok {
-			return fmt.Errorf("no ':' in %q", line)
-		}
-		group = strings.TrimSpace(group)
-		if !faq.Audience(group).Valid() {
-			return fmt.Errorf("unknown group %q", group)
-		}
-		lx.audience = append(lx.audience, audienceSign{group: group, words: strings.Fields(fold(words))})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = eachLine("questions.txt", func(n int, line string) error {
-		kind, words, ok := strings.Cut(line, ":")
-		if !ok {
-			return fmt.Errorf("no ':' in %q", line)
-		}
-		k := slices.Index(questionKinds, strings.TrimSpace(kind))
-		if k < 0 {
-			return fmt.Errorf("unknown kind %q (want one of %s)", strings.TrimSpace(kind), strings.Join(questionKinds, ", "))
-		}
-		lx.questions = append(lx.questions, questionSign{kind: uint8(k), words: strings.Fields(fold(words))})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
 	return lx, nil
-}
-
-// questionOf returns the kinds a text asks for, one bit each.
-func (lx *lexicon) questionOf(words []word) uint16 {
-	var bits uint16
-	for _, s := range lx.questions {
-		if bits&(1<<s.kind) == 0 && matchCue(s.words, words) {
-			bits |= 1 << s.kind
-		}
-	}
-	return bits
-}
-
-// audienceOf lists the groups a message shows its writer to belong to.
-func (lx *lexicon) audienceOf(words []word) []faq.Audience {
-	var out []faq.Audience
-	for _, s := range lx.audience {
-		if g := faq.Audience(s.group); !slices.Contains(out, g) && matchCue(s.words, words) {
-			out = append(out, g)
-		}
-	}
-	return out
 }
 
 func stemAll(stem func(string) string, words []string) string {

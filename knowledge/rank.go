@@ -3,7 +3,6 @@ package knowledge
 import (
 	"context"
 	"math"
-	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -31,38 +30,21 @@ func (b *Base) rank(ctx context.Context, s *snapshot, q analysis, audience faq.A
 	for _, w := range weights {
 		total += w
 	}
-	qs := newTermSet(weights)
-	writers := b.lx.audienceOf(q.words)
-	asks := b.lx.questionOf(q.words)
 	maxBM := hits[0].score
 	now := b.now()
-	cands := make([]candidate, 0, len(hits))
-	for i, h := range hits {
+	out := make([]Match, 0, len(hits))
+	for _, h := range hits {
 		d := s.docs[h.id]
 		if d == nil || !d.entry.ActiveAt(now) {
 			continue
 		}
-		f := s.features(d, q.terms, weights, total, qs)
+		f := s.features(d, q.terms, weights, total)
 		f.bm25 = h.score / maxBM
-		f.first = 1 / float64(i+1)
-		f.aud = 1
-		f.asks = 1
-		if asks != 0 {
-			f.asks = float64(bits.OnesCount16(asks&d.asks)) / float64(bits.OnesCount16(asks))
-		}
-		if len(writers) > 0 && len(d.entry.Audience) > 0 && !slices.ContainsFunc(writers, func(a faq.Audience) bool { return containsAudience(d.entry.Audience, a) }) {
-			f.aud = 0
-		}
-		cands = append(cands, candidate{d: d, f: f})
-	}
-	localFeature(cands, weights)
-	out := make([]Match, 0, len(cands))
-	for _, c := range cands {
-		score := c.f.combine()
-		if audience != "" && len(c.d.entry.Audience) > 0 && !containsAudience(c.d.entry.Audience, audience) {
+		score := f.combine()
+		if audience != "" && len(d.entry.Audience) > 0 && !containsAudience(d.entry.Audience, audience) {
 			score *= 0.9
 		}
-		out = append(out, Match{Entry: c.d.entry, Score: score, features: c.f})
+		out = append(out, Match{Entry: d.entry, Score: score, features: f})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
 	for i := range out {
@@ -121,22 +103,10 @@ type features struct {
 	phrase float64 // best cosine between the message and one phrasing
 	pairs  float64 // share of the message's adjacent term pairs found in a phrasing
 	bm25   float64 // BM25 score relative to the best candidate
-	sent   float64 // best cosine between the message and one sentence of the answer
-	local  float64 // share of the weight of terms that tell the candidates apart
-	back   float64 // best share of one phrasing's weight found in the message
-	tag    float64 // share of the message's weight in tags found whole in it
-	cat    float64 // share of the message's weight found in the entry's category
-	first  float64 // 1 for the index's first candidate, 1/2 for the second, …
-	// aud is 1 unless the message shows who writes and the entry is not
-	// written for them.
-	aud float64
-	// asks is the share of the kinds of question the message asks that
-	// the entry's phrasings ask too (1 when the message shows none).
-	asks float64
 }
 
 func (f features) vector() []float64 {
-	return []float64{f.strong, f.all, f.phrase, f.pairs, f.bm25, f.sent, f.local, f.back, f.tag, f.cat, f.first, f.aud, f.asks}
+	return []float64{f.strong, f.all, f.phrase, f.pairs, f.bm25}
 }
 
 // familyCredit is what a word of the same family counts for.
@@ -148,7 +118,7 @@ func (f features) combine() float64 { return dot(rankWeights[:], f.vector()) }
 var rankWeights = [numFeatures]float64{0.15, 0.15, 0.4, 0.05, 0.25}
 
 // numFeatures is the length of vector.
-const numFeatures = 13
+const numFeatures = 5
 
 func dot(a, b []float64) float64 {
 	var s float64
@@ -184,28 +154,6 @@ func (s *snapshot) expand(terms []string) []string {
 // maxExpansions bounds the family words added for one unknown term.
 const maxExpansions = 4
 
-// candidate is an entry proposed by the index, with its features.
-type candidate struct {
-	d *doc
-	f features
-}
-
-// termSet is a set of stems with the same stems sorted, to find words of
-// one family.
-type termSet struct {
-	m      map[string]bool
-	sorted []string
-}
-
-func newTermSet[V any](m map[string]V) termSet {
-	ts := termSet{m: make(map[string]bool, len(m))}
-	for t := range m {
-		ts.m[t] = true
-	}
-	ts.sorted = sortedKeys(ts.m)
-	return ts
-}
-
 // credit is what term t counts for in a set: 1 if it is there, less for a
 // word of its family, 0 otherwise.
 func credit(t string, m map[string]bool, sorted []string) float64 {
@@ -218,64 +166,23 @@ func credit(t string, m map[string]bool, sorted []string) float64 {
 	return 0
 }
 
-func (s *snapshot) features(d *doc, terms []string, w map[string]float64, total float64, qs termSet) features {
+func (s *snapshot) features(d *doc, terms []string, w map[string]float64, total float64) features {
 	var f features
 	if total == 0 {
 		return f
 	}
-	cat := s.cats[d.entry.Category]
 	for t, wt := range w {
 		f.strong += wt * credit(t, d.strong, d.strongSorted)
 		f.all += wt * credit(t, d.all, d.allSorted)
-		if cat != nil {
-			f.cat += wt * credit(t, cat.m, cat.sorted)
-		}
 	}
 	f.strong /= total
 	f.all /= total
-	f.cat /= total
 	var qNorm float64
 	for _, wt := range w {
 		qNorm += wt * wt
 	}
 	qNorm = math.Sqrt(qNorm)
 	f.phrase = s.bestCosine(d.phrases, w, qNorm)
-	f.sent = s.bestCosine(d.sentences, w, qNorm)
-	for _, p := range d.phrases {
-		if p.tags {
-			continue
-		}
-		var found, all float64
-		for _, t := range p.sorted {
-			v := s.idf[t]
-			all += v
-			found += v * credit(t, qs.m, qs.sorted)
-		}
-		if all > 0 && found/all > f.back {
-			f.back = found / all
-		}
-	}
-	covered := map[string]bool{}
-	for _, tag := range d.tags {
-		whole := true
-		for _, t := range tag {
-			if credit(t, qs.m, qs.sorted) == 0 {
-				whole = false
-				break
-			}
-		}
-		if whole {
-			for _, t := range tag {
-				covered[t] = true
-			}
-		}
-	}
-	for t := range covered {
-		if wt, ok := w[t]; ok {
-			f.tag += wt
-		}
-	}
-	f.tag = min(1, f.tag/total)
 	if len(terms) > 1 {
 		found := 0
 		for i := 1; i < len(terms); i++ {
@@ -304,53 +211,6 @@ func (s *snapshot) bestCosine(ps []phrase, w map[string]float64, qNorm float64) 
 		}
 	}
 	return best
-}
-
-// localFeature weighs the message's terms by how well they tell the
-// candidates apart (a term every candidate has tells nothing) and gives
-// each candidate the share of that weight it covers.
-func localFeature(cands []candidate, w map[string]float64) {
-	if len(cands) < 2 {
-		for i := range cands {
-			cands[i].f.local = cands[i].f.strong
-		}
-		return
-	}
-	k := float64(len(cands))
-	terms := make([]string, 0, len(w))
-	for t := range w {
-		terms = append(terms, t)
-	}
-	cr := make([][]float64, len(cands))
-	df := map[string]float64{}
-	for i, c := range cands {
-		cr[i] = make([]float64, 0, len(terms))
-		for _, t := range terms {
-			v := credit(t, c.d.strong, c.d.strongSorted)
-			cr[i] = append(cr[i], v)
-			df[t] += v
-		}
-	}
-	lw := make([]float64, 0, len(terms))
-	var total float64
-	for _, t := range terms {
-		v := 0.0
-		if df[t] > 0 {
-			v = w[t] * math.Log(1+k/df[t])
-		}
-		lw = append(lw, v)
-		total += v
-	}
-	if total == 0 {
-		return
-	}
-	for i := range cands {
-		var sum float64
-		for j, v := range cr[i] {
-			sum += v * lw[j]
-		}
-		cands[i].f.local = sum / total
-	}
 }
 
 // idfOr is the weight of t in the base, or def for a word it lacks.
