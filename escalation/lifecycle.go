@@ -21,16 +21,55 @@ type step struct {
 	message    *Message // to insert with the change
 }
 
-// change locks the appeal, lets fn decide and modify it, and writes the
-// appeal, its history entry, message and events in one transaction of two
-// round trips. pre, if not nil, queues statements to run right after the
-// appeal is locked, in the first round trip.
-func (s *Service) change(ctx context.Context, id int64, what string, pre func(b *pgx.Batch),
-	fn func(q querier, a *Appeal, now time.Time) (step, error)) (*Appeal, *Message, error) {
+// changeOpts are the parts of a change besides its decision.
+type changeOpts struct {
+	// pre queues statements to run right after the appeal is locked, in
+	// the first round trip of a locked change.
+	pre func(b *pgx.Batch)
+	// pure says the decision makes no queries (it ignores its querier),
+	// so it may be made on a remembered appeal.
+	pure bool
+	// take is, for Assign, the staff member the decision relied on: the
+	// change of a remembered appeal is written only if they are still
+	// active under that name, and it moves them to the end of the
+	// round-robin order.
+	take *staffRef
+}
+
+type staffRef struct {
+	id   int64
+	name string
+}
+
+// decision is what an operation does to an appeal: it checks and modifies
+// a, and says what else to write.
+type decision func(q querier, a *Appeal, now time.Time) (step, error)
+
+// change applies a decision to appeal id and writes the appeal, its history
+// entry, message and events together.
+//
+// An appeal this service wrote last (it is remembered, see recent) takes
+// one statement in one round trip when the decision is pure: fn decides on
+// the remembered copy, and the statement writes only if the row is still
+// that version. Otherwise (not remembered, changed meanwhile by anyone, or
+// refused by fn on the remembered copy, which may be out of date) the
+// change locks the row, lets fn decide on it and writes in a transaction
+// of two round trips, so that every refusal is decided on the current row.
+func (s *Service) change(ctx context.Context, id int64, what string, o changeOpts, fn decision) (*Appeal, *Message, error) {
+	if o.pure {
+		a, msg, done, err := s.changeRemembered(ctx, id, o.take, fn)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s appeal %d: %w", what, id, err)
+		}
+		if done {
+			return a, msg, nil
+		}
+	}
 	var (
 		a      *Appeal
 		msg    *Message
 		events bool
+		xmin   *uint32
 	)
 	err := s.withTx(ctx, func(c *pgx.Conn) error {
 		var b pgx.Batch
@@ -40,8 +79,8 @@ func (s *Service) change(ctx context.Context, id int64, what string, pre func(b 
 			a, err = scanAppeal(r)
 			return err
 		})
-		if pre != nil {
-			pre(&b)
+		if o.pre != nil {
+			o.pre(&b)
 		}
 		if err := c.SendBatch(ctx, &b).Close(); err != nil {
 			return err
@@ -52,44 +91,26 @@ func (s *Service) change(ctx context.Context, id int64, what string, pre func(b 
 		if err != nil {
 			return err
 		}
-		a.UpdatedAt = now
-		kinds := make([]string, len(st.events))
-		for i, k := range st.events {
-			kinds[i] = string(k)
-		}
-		args := pgx.NamedArgs{
-			"id": a.ID, "status": a.Status, "queue": a.Queue, "route": a.Route, "assignee": nullID(a.AssigneeID),
-			"note": a.ForwardNote, "result": a.Result, "now": now, "fr_due": a.FirstResponseDue,
-			"res_due": a.ResolveDue, "fr_at": a.FirstResponseAt, "resolved_at": a.ResolvedAt,
-			"closed_at": a.ClosedAt, "reopened": a.Reopened,
-			"reset_overdue": a.Reopened > reopened, // a reopened appeal may become overdue again
-			"history":       st.transition, "from": from, "staff": nullID(st.staffID), "actor": st.actor, "comment": st.comment,
-			"message": st.message != nil, "kinds": kinds, "event": eventOf(a, "", now),
-		}
-		if m := st.message; m != nil {
-			m.AppealID, m.At = a.ID, now
-			if m.Attachments == nil {
-				m.Attachments = []Attachment{}
-			}
-			args["author"], args["msg_staff"], args["text"], args["attachments"] = m.Author, nullID(m.StaffID), m.Text, m.Attachments
-		} else {
-			args["author"], args["msg_staff"], args["text"], args["attachments"] = "", nil, "", []Attachment{}
-		}
+		args := changeArgs(a, st, from, reopened, now)
 		b = pgx.Batch{}
 		b.Queue(changeSQL, args).QueryRow(func(r pgx.Row) error {
 			var msgID, notified int64
-			err := r.Scan(&msgID, &notified)
+			err := r.Scan(&msgID, &notified, &xmin)
 			if st.message != nil {
 				st.message.ID = msgID
 			}
 			return err
 		})
 		b.Queue("COMMIT")
-		msg, events = st.message, len(kinds) > 0
+		msg, events = st.message, len(st.events) > 0
 		return c.SendBatch(ctx, &b).Close()
 	})
 	if err != nil {
+		s.recent.forget(id)
 		return nil, nil, fmt.Errorf("%s appeal %d: %w", what, id, err)
+	}
+	if xmin != nil {
+		s.recent.put(a, *xmin)
 	}
 	if events {
 		s.wake.Wake()
@@ -97,10 +118,86 @@ func (s *Service) change(ctx context.Context, id int64, what string, pre func(b 
 	return a, msg, nil
 }
 
+// changeRemembered applies a pure decision to the remembered version of
+// appeal id in one statement. done is false when the change is still to be
+// made: the appeal is not remembered, fn refused it, or the row is not
+// that version any more (or take is no longer active under that name).
+func (s *Service) changeRemembered(ctx context.Context, id int64, take *staffRef, fn decision) (a *Appeal, msg *Message, done bool, err error) {
+	a, ver, ok := s.recent.appeal(id)
+	if !ok {
+		return nil, nil, false, nil
+	}
+	from, reopened := a.Status, a.Reopened
+	now := s.now()
+	st, err := fn(nil, a, now)
+	if err != nil {
+		return nil, nil, false, nil
+	}
+	args := changeArgs(a, st, from, reopened, now)
+	args["ver"] = ver
+	if take != nil {
+		args["take"], args["take_name"] = take.id, take.name
+	}
+	var (
+		msgID, notified int64
+		xmin            *uint32
+	)
+	if err := s.db.QueryRow(ctx, changeSQL, args).Scan(&msgID, &notified, &xmin); err != nil {
+		s.recent.forget(id)
+		return nil, nil, false, err
+	}
+	if xmin == nil {
+		s.recent.forget(id)
+		return nil, nil, false, nil
+	}
+	if st.message != nil {
+		st.message.ID = msgID
+	}
+	s.recent.put(a, *xmin)
+	if len(st.events) > 0 {
+		s.wake.Wake()
+	}
+	return a, st.message, true, nil
+}
+
+// changeArgs are the arguments of changeSQL for a decided change of a,
+// which was in status from and reopened times before.
+func changeArgs(a *Appeal, st step, from Status, reopened int, now time.Time) pgx.NamedArgs {
+	a.UpdatedAt = now
+	kinds := make([]string, len(st.events))
+	for i, k := range st.events {
+		kinds[i] = string(k)
+	}
+	args := pgx.NamedArgs{
+		"id": a.ID, "status": a.Status, "queue": a.Queue, "route": a.Route, "assignee": nullID(a.AssigneeID),
+		"note": a.ForwardNote, "result": a.Result, "now": now, "fr_due": a.FirstResponseDue,
+		"res_due": a.ResolveDue, "fr_at": a.FirstResponseAt, "resolved_at": a.ResolvedAt,
+		"closed_at": a.ClosedAt, "reopened": a.Reopened,
+		"reset_overdue": a.Reopened > reopened, // a reopened appeal may become overdue again
+		"history":       st.transition, "from": from, "staff": nullID(st.staffID), "actor": st.actor, "comment": st.comment,
+		"message": st.message != nil, "kinds": kinds, "event": eventOf(a, "", now),
+		"ver": nil, "take": nil, "take_name": "",
+	}
+	if m := st.message; m != nil {
+		m.AppealID, m.At = a.ID, now
+		if m.Attachments == nil {
+			m.Attachments = []Attachment{}
+		}
+		args["author"], args["msg_staff"], args["text"], args["attachments"] = m.Author, nullID(m.StaffID), m.Text, m.Attachments
+	} else {
+		args["author"], args["msg_staff"], args["text"], args["attachments"] = "", nil, "", []Attachment{}
+	}
+	return args
+}
+
 // changeSQL writes a decided change in one statement: the appeal, its
 // history entry (if @history), its message (if @message) and its events
-// (@kinds). It returns the message id (0 if none) and the number of events
-// written; the caller wakes the dispatchers after the commit.
+// (@kinds). With @ver it writes only if the row is that version (xmin);
+// with @take only if that staff member is active and named @take_name,
+// and then moves them to the end of the round-robin order. It returns the
+// message id (0 if none), the number of events written and the new xmin
+// of the row (null if nothing was written); the caller wakes the
+// dispatchers after the commit.
 const changeSQL = `
 WITH u AS (
 	UPDATE esc_appeals SET status = @status, queue = @queue, route = @route, assignee_id = @assignee,
@@ -108,8 +205,13 @@ WITH u AS (
 		resolve_due = @res_due, first_response_at = @fr_at, resolved_at = @resolved_at,
 		closed_at = @closed_at, reopened = @reopened,
 		overdue_notified = overdue_notified AND NOT @reset_overdue
-	WHERE id = @id
-	RETURNING id
+	WHERE id = @id AND (@ver::xid IS NULL OR xmin = @ver::xid)
+		AND (@take::bigint IS NULL OR EXISTS (
+			SELECT FROM esc_staff WHERE id = @take::bigint AND active AND name = @take_name))
+	RETURNING id, xmin
+), t AS (
+	UPDATE esc_staff SET last_assigned_at = clock_timestamp()
+	WHERE id = @take::bigint AND EXISTS (SELECT FROM u)
 ), h AS (
 	INSERT INTO esc_appeal_history (appeal_id, from_status, to_status, staff_id, actor, comment, at)
 	SELECT u.id, @from, @status, @staff, @actor, @comment, @now FROM u WHERE @history
@@ -122,7 +224,7 @@ WITH u AS (
 	SELECT k, u.id, @event::jsonb || jsonb_build_object('kind', k), @now FROM u, unnest(@kinds::text[]) k
 	RETURNING 1
 )
-SELECT coalesce((SELECT id FROM m), 0), (SELECT count(*) FROM o)`
+SELECT coalesce((SELECT id FROM m), 0), (SELECT count(*) FROM o), (SELECT xmin FROM u)`
 
 func actorOf(staffID int64) string {
 	if staffID == 0 {
@@ -141,18 +243,27 @@ func (s *Service) Assign(ctx context.Context, appealID, staffID, by int64) (*App
 		name   string
 		active bool
 	)
-	// The person is checked and moved to the end of the round-robin order
-	// in the round trip that locks the appeal.
-	pre := func(b *pgx.Batch) {
+	// In a locked change the person is checked and moved to the end of
+	// the round-robin order in the round trip that locks the appeal.
+	o := changeOpts{pre: func(b *pgx.Batch) {
 		b.Queue(takeStaffSQL, staffID).QueryRow(func(r pgx.Row) error {
 			err := r.Scan(&name, &active)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return fmt.Errorf("staff %d: %w", staffID, ErrNotFound)
 			}
+			if err == nil {
+				s.recent.seeStaff(staffID, name, active)
+			}
 			return err
 		})
+	}}
+	// A person seen active is checked by the statement that writes the
+	// change of a remembered appeal.
+	if n, ok := s.recent.staffName(staffID); ok {
+		name, active = n, true
+		o.pure, o.take = true, &staffRef{id: staffID, name: n}
 	}
-	a, _, err := s.change(ctx, appealID, "assign", pre, func(q querier, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "assign", o, func(q querier, a *Appeal, now time.Time) (step, error) {
 		if a.Status == StatusForwarded && a.AssigneeID == 0 {
 			// taking from a personal-manager or department queue
 		} else if !CanTransition(a.Status, StatusAssigned) {
@@ -239,7 +350,7 @@ func (s *Service) pickStaff(ctx context.Context, tx querier, q Queue, now time.T
 // person of the queue, round-robin. With nobody available it returns
 // ErrNoStaffAvailable and the appeal keeps waiting in the queue.
 func (s *Service) AssignNext(ctx context.Context, appealID int64) (*Appeal, error) {
-	a, _, err := s.change(ctx, appealID, "assign", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "assign", changeOpts{}, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		to := StatusAssigned
 		if a.Status == StatusForwarded && a.AssigneeID == 0 {
 			to = StatusForwarded
@@ -301,7 +412,7 @@ type Forwarding struct {
 // Forward hands an assigned (or answered, or forwarded) appeal to a personal
 // manager or department head.
 func (s *Service) Forward(ctx context.Context, appealID int64, f Forwarding) (*Appeal, error) {
-	a, _, err := s.change(ctx, appealID, "forward", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "forward", changeOpts{}, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		if !CanTransition(a.Status, StatusForwarded) {
 			return step{}, illegal(a.Status, StatusForwarded)
 		}
@@ -344,7 +455,7 @@ func (s *Service) Forward(ctx context.Context, appealID int64, f Forwarding) (*A
 // for Kontakt). An appeal nobody owns, or one resolved or closed, cannot be
 // released (ErrIllegalTransition).
 func (s *Service) Release(ctx context.Context, appealID, by int64) (*Appeal, error) {
-	a, _, err := s.change(ctx, appealID, "release", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "release", changeOpts{pure: true}, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		to := StatusForwarded
 		if a.Queue == QueueContact || a.Queue == "" {
 			to = StatusNew
@@ -384,7 +495,7 @@ func (s *Service) AddMessage(ctx context.Context, appealID int64, m Message) (*M
 	default:
 		return nil, fmt.Errorf("add message to appeal %d: %w: unknown author %q", appealID, ErrInvalid, m.Author)
 	}
-	_, msg, err := s.change(ctx, appealID, "add message to", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
+	_, msg, err := s.change(ctx, appealID, "add message to", changeOpts{pure: true}, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		st := step{message: &m, staffID: m.StaffID, actor: actorOf(m.StaffID)}
 		switch m.Author {
 		case FromOperator:
@@ -418,7 +529,7 @@ func (s *Service) Resolve(ctx context.Context, appealID int64, result string, by
 	if strings.TrimSpace(result) == "" {
 		return nil, fmt.Errorf("resolve appeal %d: %w: empty result", appealID, ErrInvalid)
 	}
-	a, _, err := s.change(ctx, appealID, "resolve", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "resolve", changeOpts{pure: true}, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		if !CanTransition(a.Status, StatusResolved) {
 			return step{}, illegal(a.Status, StatusResolved)
 		}
@@ -432,7 +543,7 @@ func (s *Service) Resolve(ctx context.Context, appealID int64, result string, by
 // Close completes a resolved appeal once the client has been told (and
 // perhaps has rated the answer).
 func (s *Service) Close(ctx context.Context, appealID int64, comment string, by int64) (*Appeal, error) {
-	a, _, err := s.change(ctx, appealID, "close", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "close", changeOpts{pure: true}, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		if !CanTransition(a.Status, StatusClosed) {
 			return step{}, illegal(a.Status, StatusClosed)
 		}
@@ -446,7 +557,7 @@ func (s *Service) Close(ctx context.Context, appealID int64, comment string, by 
 // Reopen returns a resolved or closed appeal to its owner (or to its queue
 // if it has none) within the reopen window, with a new resolution deadline.
 func (s *Service) Reopen(ctx context.Context, appealID int64, comment string, by int64) (*Appeal, error) {
-	a, _, err := s.change(ctx, appealID, "reopen", nil, func(tx querier, a *Appeal, now time.Time) (step, error) {
+	a, _, err := s.change(ctx, appealID, "reopen", changeOpts{pure: true}, func(tx querier, a *Appeal, now time.Time) (step, error) {
 		if err := s.reopen(a, now); err != nil {
 			return step{}, err
 		}

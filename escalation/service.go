@@ -47,7 +47,8 @@ type Service struct {
 	mu  sync.RWMutex
 	cal Calendar
 
-	wake *waker
+	wake   *waker
+	recent *recent
 }
 
 // New returns a service on the database db, migrated with the escalation
@@ -74,7 +75,7 @@ func New(db *pgxpool.Pool, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: db, cfg: cfg, cal: cfg.Calendar, wake: &waker{db: db}}
+	return &Service{db: db, cfg: cfg, cal: cfg.Calendar, wake: &waker{db: db}, recent: newRecent()}
 }
 
 // now is the clock at the database's precision.
@@ -224,9 +225,10 @@ func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
 			ExternalID: a.ExternalID, At: now},
 	}
 	maps.Copy(args, clientArgs(0, req.Client))
+	var xmin uint32
 	scan := func(r pgx.Row) error {
 		var notified int
-		return r.Scan(&a.ID, &a.Number, &a.ClientID, &a.Group, &a.Route, &notified)
+		return r.Scan(&a.ID, &a.Number, &a.ClientID, &a.Group, &a.Route, &notified, &xmin)
 	}
 	// A chat already known, without a verified contact that could link it
 	// to another client, takes one statement in one round trip.
@@ -256,6 +258,7 @@ func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open appeal for %s:%s: %w", req.Client.Channel, req.Client.ExternalID, err)
 	}
+	s.recent.put(a, xmin)
 	s.wake.Wake()
 	return a, nil
 }
@@ -265,7 +268,7 @@ var errNoClient = errors.New("no client yet")
 // openSQL registers an appeal in one statement: it updates the client (by
 // id, or by identity), numbers the appeal on the year's counter, routes it,
 // and writes it with its first history entry and event. It returns no row
-// when the identity is unknown.
+// when the identity is unknown; the last column is the new row's xmin.
 const openSQL = `
 WITH c AS (` + clientUpdateSQL + `
 ), n AS (
@@ -285,7 +288,7 @@ WITH c AS (` + clientUpdateSQL + `
 		c.client_group, @text, @transcript, @attachments, 'new', 'contact',
 		coalesce((SELECT queue FROM r), 'contact'), @now, @now, @fr_due, @res_due
 	FROM c, n
-	RETURNING id, number, client_id, client_group, route
+	RETURNING id, number, client_id, client_group, route, xmin
 ), h AS (
 	INSERT INTO esc_appeal_history (appeal_id, from_status, to_status, actor, at)
 	SELECT id, '', 'new', 'client', @now FROM a
@@ -294,7 +297,7 @@ WITH c AS (` + clientUpdateSQL + `
 	SELECT 'opened', a.id, @event::jsonb || jsonb_build_object('appeal_id', a.id, 'number', a.number), @now FROM a
 	RETURNING 1
 )
-SELECT a.id, a.number, a.client_id, a.client_group, a.route, (SELECT count(*) FROM o)
+SELECT a.id, a.number, a.client_id, a.client_group, a.route, (SELECT count(*) FROM o), a.xmin
 FROM a`
 
 // eventOf describes the appeal's state for an event.

@@ -40,6 +40,7 @@ func (s *Service) AddStaff(ctx context.Context, p Staff) (*Staff, error) {
 	if err != nil {
 		return nil, fmt.Errorf("add staff %q: %w", p.Name, err)
 	}
+	s.recent.seeStaff(p.ID, p.Name, p.Active)
 	return &p, nil
 }
 
@@ -85,6 +86,9 @@ func (s *Service) SetStaffActive(ctx context.Context, id int64, active bool) err
 	}
 	if err != nil {
 		return fmt.Errorf("set staff %d active=%v: %w", id, active, err)
+	}
+	if !active {
+		s.recent.seeStaff(id, "", false)
 	}
 	return nil
 }
