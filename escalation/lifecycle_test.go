@@ -69,6 +69,55 @@ func TestOpen(t *testing.T) {
 	}
 }
 
+// The first appeals of a year, opened at once, make the year's number
+// sequence once and are numbered from 1.
+func TestFirstAppealsOfAYear(t *testing.T) {
+	ctx := context.Background()
+	year := 2100
+	for ; ; year++ { // a year no test has numbered yet
+		var exists bool
+		if err := pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, fmt.Sprintf("esc_appeal_number_%d", year)).Scan(&exists); err != nil {
+			t.Fatal(err)
+		}
+		if !exists {
+			break
+		}
+	}
+	now, _ := newService(t)
+	known := openFor(t, now, escalation.Student, "other") // a chat known before the year
+	s, _ := newService(t, msk(year, time.January, 9, 10, 0))
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		numbers []string
+	)
+	for i := range 8 {
+		wg.Go(func() {
+			req := escalation.OpenAppeal{Client: escalation.ClientInfo{Channel: escalation.Telegram, ExternalID: unique("tg")}, Text: "Вопрос"}
+			if i%2 == 0 {
+				req.Client.ExternalID = known.ExternalID // a known chat: the one-statement path
+			}
+			a, err := s.Open(ctx, req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			numbers = append(numbers, a.Number)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.Sort(numbers)
+	var want []string
+	for i := range 8 {
+		want = append(want, fmt.Sprintf("%d-%06d", year, i+1))
+	}
+	if !slices.Equal(numbers, want) {
+		t.Errorf("numbers %v, want %v", numbers, want)
+	}
+}
+
 func TestOpenRefusesBadRequests(t *testing.T) {
 	s, _ := newService(t)
 	good := func() escalation.OpenAppeal {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -217,8 +218,9 @@ func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
 		Topic: req.Topic, Text: req.Text, Transcript: req.Transcript, Attachments: req.Attachments,
 		Status: StatusNew, Queue: QueueContact, CreatedAt: now, UpdatedAt: now}
 	a.FirstResponseDue, a.ResolveDue = s.Deadlines(now)
+	year := now.In(s.Calendar().loc()).Year()
 	args := pgx.NamedArgs{
-		"year": now.In(s.Calendar().loc()).Year(), "channel": a.Channel, "external_id": a.ExternalID,
+		"year": year, "channel": a.Channel, "external_id": a.ExternalID,
 		"kind": a.Kind, "topic": a.Topic, "text": a.Text, "transcript": a.Transcript,
 		"attachments": a.Attachments, "now": now, "fr_due": a.FirstResponseDue, "res_due": a.ResolveDue,
 		"event": Event{Kind: EventOpened, Status: StatusNew, Queue: QueueContact, Channel: a.Channel,
@@ -230,17 +232,20 @@ func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
 		var notified int
 		return r.Scan(&a.ID, &a.Number, &a.ClientID, &a.Group, &a.Route, &notified, &xmin)
 	}
-	// A chat already known, without a verified contact that could link it
-	// to another client, takes one statement in one round trip.
-	err := errNoClient
-	if !req.Client.PhoneVerified && !req.Client.EmailVerified {
-		err = scan(s.db.QueryRow(ctx, openSQL, args))
-		if errors.Is(err, pgx.ErrNoRows) {
-			err = errNoClient
+	register := func() error {
+		// A chat already known, without a verified contact that could
+		// link it to another client, takes one statement in one round trip.
+		err := errNoClient
+		if !req.Client.PhoneVerified && !req.Client.EmailVerified {
+			err = scan(s.db.QueryRow(ctx, openSQL, args))
+			if errors.Is(err, pgx.ErrNoRows) {
+				err = errNoClient
+			}
 		}
-	}
-	if errors.Is(err, errNoClient) {
-		err = s.withTx(ctx, func(c *pgx.Conn) error {
+		if !errors.Is(err, errNoClient) {
+			return err
+		}
+		return s.withTx(ctx, func(c *pgx.Conn) error {
 			if _, err := c.Exec(ctx, "BEGIN"); err != nil {
 				return err
 			}
@@ -255,6 +260,13 @@ func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
 			return c.SendBatch(ctx, &b).Close()
 		})
 	}
+	err := register()
+	if isUndefinedTable(err, numberSeq(year)) {
+		// The first appeal of the year.
+		if err = s.createNumberSeq(ctx, year); err == nil {
+			err = register()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open appeal for %s:%s: %w", req.Client.Channel, req.Client.ExternalID, err)
 	}
@@ -265,16 +277,48 @@ func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
 
 var errNoClient = errors.New("no client yet")
 
+// Appeal numbers (2026-000123) come from a sequence per year, made by the
+// first appeal of the year. A sequence, unlike a counter row, is not locked
+// until the registration commits, so registrations do not queue on it (with
+// synchronous commit they would wait for each other's WAL flush). The price
+// is a gap in the numbers when a registration fails after taking its
+// number, or after a crash of the server (up to 32 numbers, the values a
+// sequence logs ahead): numbers are unique and increase within a year, but
+// are not guaranteed consecutive.
+func numberSeq(year int) string { return fmt.Sprintf("esc_appeal_number_%d", year) }
+
+// createNumberSeq makes the number sequence of a year, unless a concurrent
+// first appeal of the year has just made it.
+func (s *Service) createNumberSeq(ctx context.Context, year int) error {
+	_, err := s.db.Exec(ctx, "CREATE SEQUENCE IF NOT EXISTS "+numberSeq(year))
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07") {
+		// unique_violation or duplicate_table: IF NOT EXISTS does not
+		// cover a concurrent CREATE that commits first.
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("create the appeal number sequence of %d: %w", year, err)
+	}
+	return nil
+}
+
+// isUndefinedTable reports whether err says that relation name does not
+// exist.
+func isUndefinedTable(err error, name string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42P01" && strings.Contains(pe.Message, `"`+name+`"`)
+}
+
 // openSQL registers an appeal in one statement: it updates the client (by
-// id, or by identity), numbers the appeal on the year's counter, routes it,
-// and writes it with its first history entry and event. It returns no row
-// when the identity is unknown; the last column is the new row's xmin.
+// id, or by identity), numbers the appeal on the year's sequence, routes
+// it, and writes it with its first history entry and event. It returns no
+// row when the identity is unknown (and takes no number then); the last
+// column is the new row's xmin.
 const openSQL = `
 WITH c AS (` + clientUpdateSQL + `
 ), n AS (
-	INSERT INTO esc_appeal_numbers AS cnt (year, last) SELECT @year, 1 FROM c
-	ON CONFLICT (year) DO UPDATE SET last = cnt.last + 1
-	RETURNING last
+	SELECT nextval(format('esc_appeal_number_%s', @year::int)::regclass) AS last FROM c
 ), r AS (
 	SELECT queue FROM esc_routes, c
 	WHERE topic IN (@topic, '*') AND esc_routes.client_group IN (c.client_group, '*')
@@ -284,7 +328,7 @@ WITH c AS (` + clientUpdateSQL + `
 	INSERT INTO esc_appeals (number, client_id, channel, external_id, kind, topic, client_group,
 		text, transcript, attachments, status, queue, route, created_at, updated_at,
 		first_response_due, resolve_due)
-	SELECT @year::int || '-' || lpad(n.last::text, 6, '0'), c.id, @channel, @external_id, @kind, @topic,
+	SELECT @year::int || '-' || lpad(n.last::text, greatest(6, length(n.last::text)), '0'), c.id, @channel, @external_id, @kind, @topic,
 		c.client_group, @text, @transcript, @attachments, 'new', 'contact',
 		coalesce((SELECT queue FROM r), 'contact'), @now, @now, @fr_due, @res_due
 	FROM c, n
