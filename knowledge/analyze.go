@@ -186,11 +186,8 @@ func (a *analyzer) terms(words []word) []string {
 	return out
 }
 
-// slangForm reports whether a stem starts a slang form.
-func (lx *lexicon) slangForm(stem string) bool {
-	_, ok := lx.slang[stem]
-	return ok
-}
+// slangForm reports whether a stem is a word of a slang form.
+func (lx *lexicon) slangForm(stem string) bool { return lx.slangWords[stem] }
 
 // convertLatin rewrites Latin-letter words as Cyrillic, deciding for the
 // whole message whether they were typed on the English layout or spelled in

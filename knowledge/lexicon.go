@@ -26,7 +26,10 @@ type lexicon struct {
 	// slangLead holds the first stems of keys of several words, so that
 	// most words need only one lookup.
 	slangLead map[string]bool
-	smalltalk map[string]string // surface phrase → kind
+	// slangWords holds every stem of every form, so that a word that only
+	// occurs inside a form of several words is not taken for a typo.
+	slangWords map[string]bool
+	smalltalk  map[string]string // surface phrase → kind
 	// smalltalkStems holds the same phrases as stems, so that other forms
 	// of their words («хорошего вечера», «хороших выходных») match too.
 	smalltalkStems map[string]string
@@ -43,7 +46,7 @@ type cue struct {
 }
 
 func loadLexicon(stem func(string) string) (*lexicon, error) {
-	lx := &lexicon{stop: map[string]bool{}, slang: map[string][]string{}, slangLead: map[string]bool{}, smalltalk: map[string]string{}, smalltalkStems: map[string]string{}, offtopic: map[string]bool{}}
+	lx := &lexicon{stop: map[string]bool{}, slang: map[string][]string{}, slangLead: map[string]bool{}, slangWords: map[string]bool{}, smalltalk: map[string]string{}, smalltalkStems: map[string]string{}, offtopic: map[string]bool{}}
 	err := eachLine("stopwords.txt", func(_ int, line string) error {
 		for _, w := range strings.Fields(line) {
 			lx.stop[fold(w)] = true
@@ -84,6 +87,9 @@ func loadLexicon(stem func(string) string) (*lexicon, error) {
 				lx.slang[key] = repl
 				if len(words) > 1 {
 					lx.slangLead[stem(words[0])] = true
+				}
+				for _, w := range words {
+					lx.slangWords[stem(w)] = true
 				}
 				if len(words) > lx.slangMax {
 					lx.slangMax = len(words)
