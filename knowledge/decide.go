@@ -10,8 +10,8 @@ import (
 	"kontakt/faq"
 )
 
-// thresholds of the decision. TestFitDecision searched them on all the
-// query files in testdata (about 1,500 messages): the most right answers
+// thresholds of the decision. TestFitDecision searched them on the query
+// files in testdata (about 1,900 messages): the most right answers
 // while wrong ones, a personal matter answered counting twice, stay within
 // 2.5%.
 type thresholds struct {

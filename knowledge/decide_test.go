@@ -160,8 +160,9 @@ func TestReloadUnderLoad(t *testing.T) {
 
 // TestQuality guards the figures measured on the evaluation set's
 // development queries and on the sets written for this package (extra:
-// apart from the development queries; probe-*: by topic, before the
-// thesauri of their topics were written) against regressions. A hidden
+// apart from the development queries; probe-* and probe2-*: by topic,
+// each before the round of the thesauri of its topic was written) against
+// regressions. A hidden
 // set of the same style scores lower; see the note of issue 2.
 func TestQuality(t *testing.T) {
 	b := sampleBase(t)
@@ -174,12 +175,15 @@ func TestQuality(t *testing.T) {
 		file                              string
 		top1, self, wrong, esc, smalltalk float64
 	}{
-		{"testdata/queries-dev.jsonl", 0.87, 0.95, 0.035, 0.95, 0.95},
-		{"testdata/queries-extra.jsonl", 0.85, 0.93, 0.04, 0.9, 0.8},
-		{"testdata/queries-probe-admission.jsonl", 0.94, 0.97, 0.015, 0.95, 0},
-		{"testdata/queries-probe-money.jsonl", 0.9, 0.94, 0.045, 0.95, 0},
-		{"testdata/queries-probe-people.jsonl", 0.88, 0.88, 0.025, 0.98, 0.95},
+		{"testdata/queries-dev.jsonl", 0.875, 0.95, 0.03, 0.95, 0.95},
+		{"testdata/queries-extra.jsonl", 0.9, 0.95, 0.02, 0.95, 0.8},
+		{"testdata/queries-probe-admission.jsonl", 0.95, 0.975, 0.01, 0.95, 0},
+		{"testdata/queries-probe-money.jsonl", 0.91, 0.945, 0.045, 0.95, 0},
+		{"testdata/queries-probe-people.jsonl", 0.885, 0.885, 0.025, 0.98, 0.95},
 		{"testdata/queries-probe-study.jsonl", 0.95, 0.955, 0.03, 0.95, 0},
+		{"testdata/queries-probe2-admission.jsonl", 0.925, 0.97, 0.015, 0, 0},
+		{"testdata/queries-probe2-money.jsonl", 0.89, 0.95, 0.04, 0, 0},
+		{"testdata/queries-probe2-study.jsonl", 0.9, 0.93, 0.04, 0, 0},
 	} {
 		t.Run(set.file, func(t *testing.T) {
 			f, err := os.Open(set.file)
