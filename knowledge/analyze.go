@@ -152,28 +152,26 @@ func (a *analyzer) run(text string, message bool, memo map[string]string) analys
 func (a *analyzer) terms(words []word) []string {
 	var out []string
 	for i := 0; i < len(words); {
-		matched := false
-		longest := 1
-		if a.lx.slangLead[words[i].stem] {
-			longest = min(a.lx.slangMax, len(words)-i)
+		// Extend the phrase while some form begins with it; the longest
+		// form found wins.
+		key := words[i].stem
+		repl, n := a.lx.slang[key], 0
+		if repl != nil {
+			n = 1
 		}
-		for n := longest; n >= 1; n-- {
-			key := words[i].stem
-			for k := 1; k < n; k++ {
-				key += " " + words[i+k].stem
+		for k := i + 1; k < len(words) && a.lx.slangPrefix[key]; k++ {
+			key += " " + words[k].stem
+			if r, ok := a.lx.slang[key]; ok {
+				repl, n = r, k-i+1
 			}
-			if repl, ok := a.lx.slang[key]; ok {
-				for _, r := range repl {
-					if !a.lx.stop[r] {
-						out = append(out, a.stem(r))
-					}
+		}
+		if n > 0 {
+			for _, r := range repl {
+				if !a.lx.stop[r] {
+					out = append(out, a.stem(r))
 				}
-				i += n
-				matched = true
-				break
 			}
-		}
-		if matched {
+			i += n
 			continue
 		}
 		w := words[i]

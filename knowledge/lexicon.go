@@ -20,12 +20,11 @@ var lexiconFS embed.FS
 
 // lexicon is the parsed content of lexicon/*.txt.
 type lexicon struct {
-	stop     map[string]bool     // surface words (ё→е)
-	slang    map[string][]string // stem sequence key → replacement words
-	slangMax int                 // longest key, in words
-	// slangLead holds the first stems of keys of several words, so that
-	// most words need only one lookup.
-	slangLead map[string]bool
+	stop  map[string]bool     // surface words (ё→е)
+	slang map[string][]string // stem sequence key → replacement words
+	// slangPrefix holds the beginnings (whole words) of keys of several
+	// words, so that a phrase is extended only while some key starts so.
+	slangPrefix map[string]bool
 	// slangWords holds every stem of every form, so that a word that only
 	// occurs inside a form of several words is not taken for a typo.
 	slangWords map[string]bool
@@ -46,7 +45,7 @@ type cue struct {
 }
 
 func loadLexicon(stem func(string) string) (*lexicon, error) {
-	lx := &lexicon{stop: map[string]bool{}, slang: map[string][]string{}, slangLead: map[string]bool{}, slangWords: map[string]bool{}, smalltalk: map[string]string{}, smalltalkStems: map[string]string{}, offtopic: map[string]bool{}}
+	lx := &lexicon{stop: map[string]bool{}, slang: map[string][]string{}, slangPrefix: map[string]bool{}, slangWords: map[string]bool{}, smalltalk: map[string]string{}, smalltalkStems: map[string]string{}, offtopic: map[string]bool{}}
 	err := eachLine("stopwords.txt", func(_ int, line string) error {
 		for _, w := range strings.Fields(line) {
 			lx.stop[fold(w)] = true
@@ -85,14 +84,11 @@ func loadLexicon(stem func(string) string) (*lexicon, error) {
 				}
 				where[key] = fmt.Sprintf("lexicon/%s:%d", name, n)
 				lx.slang[key] = repl
-				if len(words) > 1 {
-					lx.slangLead[stem(words[0])] = true
+				for n := 1; n < len(words); n++ {
+					lx.slangPrefix[stemAll(stem, words[:n])] = true
 				}
 				for _, w := range words {
 					lx.slangWords[stem(w)] = true
-				}
-				if len(words) > lx.slangMax {
-					lx.slangMax = len(words)
 				}
 			}
 			return nil
@@ -100,9 +96,6 @@ func loadLexicon(stem func(string) string) (*lexicon, error) {
 		if err != nil {
 			return nil, err
 		}
-	}
-	if lx.slangMax == 0 {
-		lx.slangMax = 1
 	}
 	err = eachLine("smalltalk.txt", func(n int, line string) error {
 		kind, phrase, ok := strings.Cut(line, ":")
