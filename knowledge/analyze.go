@@ -3,6 +3,7 @@ package knowledge
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/russian"
@@ -49,8 +50,8 @@ type analysis struct {
 func newAnalyzer(lx *lexicon) *analyzer {
 	a := &analyzer{lx: lx, known: map[string]bool{}, stems: map[string]bool{}, stemCh: map[string]string{}}
 	for _, repl := range lx.slang {
-		for _, w := range repl {
-			a.stems[snowStem(w)] = true
+		for _, st := range repl {
+			a.stems[st] = true
 		}
 	}
 	return a
@@ -113,8 +114,8 @@ func (a *analyzer) analyzeEntry(text string, memo map[string]string) analysis {
 
 func (a *analyzer) run(text string, message bool, memo map[string]string) analysis {
 	var res analysis
-	if r := []rune(text); len(r) > maxQueryRunes {
-		text = string(r[:maxQueryRunes])
+	if message && len(text) > maxQueryRunes && utf8.RuneCountInString(text) > maxQueryRunes {
+		text = string([]rune(text)[:maxQueryRunes])
 	}
 	text = fold(text)
 	if message && hasLatin(text) {
@@ -166,11 +167,7 @@ func (a *analyzer) terms(words []word) []string {
 			}
 		}
 		if n > 0 {
-			for _, r := range repl {
-				if !a.lx.stop[r] {
-					out = append(out, a.stem(r))
-				}
-			}
+			out = append(out, repl...)
 			i += n
 			continue
 		}

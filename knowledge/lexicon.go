@@ -69,9 +69,17 @@ func loadLexicon(stem func(string) string) (*lexicon, error) {
 			if !ok {
 				return fmt.Errorf("no '=' in %q", line)
 			}
-			repl := strings.FieldsFunc(fold(right), notWordRune)
-			if len(repl) == 0 {
+			words := strings.FieldsFunc(fold(right), notWordRune)
+			if len(words) == 0 {
 				return fmt.Errorf("nothing after '=' in %q", line)
+			}
+			// The replacement as the analysis uses it: stems of the
+			// words that are not stop words.
+			repl := []string{}
+			for _, w := range words {
+				if !lx.stop[w] {
+					repl = append(repl, stem(w))
+				}
 			}
 			for _, form := range strings.Split(left, ",") {
 				words := strings.FieldsFunc(fold(form), notWordRune)
