@@ -19,14 +19,7 @@ import (
 // paste into rankWeights. Query files are named by KONTAKT_FIT (a glob);
 // without the variable it does nothing.
 func TestFitRanking(t *testing.T) {
-	pattern := os.Getenv("KONTAKT_FIT")
-	if pattern == "" {
-		t.Skip("KONTAKT_FIT not set")
-	}
-	files, err := filepath.Glob(pattern)
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no files match %q: %v", pattern, err)
-	}
+	sets := fitSets(t)
 	b, err := New(loadSample(t))
 	if err != nil {
 		t.Fatal(err)
@@ -39,18 +32,8 @@ func TestFitRanking(t *testing.T) {
 		cands [][]float64
 	}
 	var all []example
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		qs, err := ReadQueries(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		set := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(name), "queries-"), ".jsonl")
-		for _, q := range qs {
+	for _, set := range sets {
+		for _, q := range set.queries {
 			if q.Expect == "escalate" || q.Expect == "smalltalk" {
 				continue
 			}
@@ -58,7 +41,7 @@ func TestFitRanking(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ex := example{set: set, pos: -1}
+			ex := example{set: set.name, pos: -1}
 			for i, m := range ms {
 				if m.Entry.ID == q.Expect {
 					ex.pos = i
@@ -138,17 +121,17 @@ func TestFitRanking(t *testing.T) {
 		}
 		return w
 	}
-	sets := map[string][]example{}
+	bySet := map[string][]example{}
 	var names []string
 	for _, ex := range all {
-		if sets[ex.set] == nil {
+		if bySet[ex.set] == nil {
 			names = append(names, ex.set)
 		}
-		sets[ex.set] = append(sets[ex.set], ex)
+		bySet[ex.set] = append(bySet[ex.set], ex)
 	}
 	w := fit(all)
 	for _, n := range names {
-		t.Logf("%-20s n=%3d rank@1 current %.3f fitted %.3f", n, len(sets[n]), top1(sets[n], rankWeights[:]), top1(sets[n], w))
+		t.Logf("%-20s n=%3d rank@1 current %.3f fitted %.3f", n, len(bySet[n]), top1(bySet[n], rankWeights[:]), top1(bySet[n], w))
 	}
 	// Five-fold cross-validation: each query scored by weights fitted
 	// without it.
@@ -170,7 +153,7 @@ func TestFitRanking(t *testing.T) {
 		}
 	}
 	for _, n := range names {
-		t.Logf("%-20s cross-validated rank@1 %.3f", n, ok[n]/float64(len(sets[n])))
+		t.Logf("%-20s cross-validated rank@1 %.3f", n, ok[n]/float64(len(bySet[n])))
 	}
 	var sb strings.Builder
 	for i, x := range w {
@@ -188,14 +171,7 @@ func TestFitRanking(t *testing.T) {
 // queries stay within KONTAKT_FIT_WRONG (default 0.025). It reports the
 // figures per file for the current and the best thresholds.
 func TestFitDecision(t *testing.T) {
-	pattern := os.Getenv("KONTAKT_FIT")
-	if pattern == "" {
-		t.Skip("KONTAKT_FIT not set")
-	}
-	files, err := filepath.Glob(pattern)
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no files match %q: %v", pattern, err)
-	}
+	sets := fitSets(t)
 	limit := 0.025
 	if v := os.Getenv("KONTAKT_FIT_WRONG"); v != "" {
 		fmt.Sscan(v, &limit)
@@ -213,20 +189,10 @@ func TestFitDecision(t *testing.T) {
 	}
 	var items []item
 	var names []string
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		qs, err := ReadQueries(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		set := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(name), "queries-"), ".jsonl")
-		names = append(names, set)
-		for _, q := range qs {
-			items = append(items, item{set: set, expect: q.Expect, r: b.read(ctx, s, q.Q, "")})
+	for _, set := range sets {
+		names = append(names, set.name)
+		for _, q := range set.queries {
+			items = append(items, item{set: set.name, expect: q.Expect, r: b.read(ctx, s, q.Q, "")})
 		}
 	}
 	type score struct{ n, answerable, top1, self, wrong, personal, esc, escN int }
@@ -344,4 +310,37 @@ func TestFitDecision(t *testing.T) {
 	report("best", best)
 	t.Logf("best: answer %.3f margin %.2f siblingMargin %.2f sure %.2f sureLead %.2f cueStrong %.2f clarify %.3f clarifyGap %.2f clarifyConf %.2f",
 		best.answer, best.margin, best.siblingMargin, best.sure, best.sureLead, best.cueStrong, best.clarify, best.clarifyGap, best.clarifyConf)
+}
+
+// querySet is a query file with its short name («dev» for queries-dev.jsonl).
+type querySet struct {
+	name    string
+	queries []EvalQuery
+}
+
+// fitSets reads the query files named by the glob in KONTAKT_FIT, and
+// skips the test without it.
+func fitSets(t *testing.T) []querySet {
+	pattern := os.Getenv("KONTAKT_FIT")
+	if pattern == "" {
+		t.Skip("KONTAKT_FIT not set")
+	}
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files match %q: %v", pattern, err)
+	}
+	var out []querySet
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs, err := ReadQueries(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, querySet{strings.TrimSuffix(strings.TrimPrefix(filepath.Base(name), "queries-"), ".jsonl"), qs})
+	}
+	return out
 }
