@@ -93,7 +93,7 @@ func (s *Service) change(ctx context.Context, id int64, what string, o changeOpt
 		}
 		args := changeArgs(a, st, from, reopened, now)
 		b = pgx.Batch{}
-		b.Queue(changeSQL, args).QueryRow(func(r pgx.Row) error {
+		b.Queue(changeSQL(false, st.message != nil), args).QueryRow(func(r pgx.Row) error {
 			var msgID, notified int64
 			err := r.Scan(&msgID, &notified, &xmin)
 			if st.message != nil {
@@ -142,7 +142,7 @@ func (s *Service) changeRemembered(ctx context.Context, id int64, take *staffRef
 		msgID, notified int64
 		xmin            *uint32
 	)
-	if err := s.db.QueryRow(ctx, changeSQL, args).Scan(&msgID, &notified, &xmin); err != nil {
+	if err := s.db.QueryRow(ctx, changeSQL(take != nil, st.message != nil), args).Scan(&msgID, &notified, &xmin); err != nil {
 		s.recent.forget(id)
 		return nil, nil, false, err
 	}
@@ -175,8 +175,7 @@ func changeArgs(a *Appeal, st step, from Status, reopened int, now time.Time) pg
 		"closed_at": a.ClosedAt, "reopened": a.Reopened,
 		"reset_overdue": a.Reopened > reopened, // a reopened appeal may become overdue again
 		"history":       st.transition, "from": from, "staff": nullID(st.staffID), "actor": st.actor, "comment": st.comment,
-		"message": st.message != nil, "kinds": kinds, "event": eventOf(a, "", now),
-		"ver": nil, "take": nil, "take_name": "",
+		"kinds": kinds, "event": eventOf(a, "", now), "ver": nil,
 	}
 	if m := st.message; m != nil {
 		m.AppealID, m.At = a.ID, now
@@ -184,47 +183,78 @@ func changeArgs(a *Appeal, st step, from Status, reopened int, now time.Time) pg
 			m.Attachments = []Attachment{}
 		}
 		args["author"], args["msg_staff"], args["text"], args["attachments"] = m.Author, nullID(m.StaffID), m.Text, m.Attachments
-	} else {
-		args["author"], args["msg_staff"], args["text"], args["attachments"] = "", nil, "", []Attachment{}
 	}
 	return args
 }
 
-// changeSQL writes a decided change in one statement: the appeal, its
-// history entry (if @history), its message (if @message) and its events
-// (@kinds). With @ver it writes only if the row is that version (xmin);
-// with @take only if that staff member is active and named @take_name,
-// and then moves them to the end of the round-robin order. It returns the
-// message id (0 if none), the number of events written and the new xmin
-// of the row (null if nothing was written); the caller wakes the
-// dispatchers after the commit.
-const changeSQL = `
+// changeSQL returns the statement that writes a decided change: the
+// appeal, its history entry (if @history), its message (with message) and
+// its events (@kinds). With @ver it writes only if the row is that version
+// (xmin); with take only if staff member @take is active and named
+// @take_name, and then it moves them to the end of the round-robin order.
+// It returns the message id (0 if none), the number of events written and
+// the new xmin of the row (null if nothing was written); the caller wakes
+// the dispatchers after the commit.
+//
+// A part a change does not need is left out rather than skipped by a
+// condition: every table a statement writes is opened and locked with all
+// its indexes even when no row is written, and past 16 relations a
+// transaction's locks go to PostgreSQL's shared lock table.
+func changeSQL(take, message bool) string {
+	i := 0
+	if take {
+		i |= 1
+	}
+	if message {
+		i |= 2
+	}
+	return changeSQLs[i]
+}
+
+var changeSQLs = [4]string{buildChangeSQL(false, false), buildChangeSQL(true, false),
+	buildChangeSQL(false, true), buildChangeSQL(true, true)}
+
+func buildChangeSQL(take, message bool) string {
+	q := `
 WITH u AS (
 	UPDATE esc_appeals SET status = @status, queue = @queue, route = @route, assignee_id = @assignee,
 		forward_note = @note, result = @result, updated_at = @now, first_response_due = @fr_due,
 		resolve_due = @res_due, first_response_at = @fr_at, resolved_at = @resolved_at,
 		closed_at = @closed_at, reopened = @reopened,
 		overdue_notified = overdue_notified AND NOT @reset_overdue
-	WHERE id = @id AND (@ver::xid IS NULL OR xmin = @ver::xid)
-		AND (@take::bigint IS NULL OR EXISTS (
-			SELECT FROM esc_staff WHERE id = @take::bigint AND active AND name = @take_name))
+	WHERE id = @id AND (@ver::xid IS NULL OR xmin = @ver::xid)`
+	if take {
+		q += `
+		AND EXISTS (SELECT FROM esc_staff WHERE id = @take AND active AND name = @take_name)`
+	}
+	q += `
 	RETURNING id, xmin
-), t AS (
-	UPDATE esc_staff SET last_assigned_at = clock_timestamp()
-	WHERE id = @take::bigint AND EXISTS (SELECT FROM u)
-), h AS (
+),`
+	if take {
+		q += ` t AS (
+	UPDATE esc_staff SET last_assigned_at = clock_timestamp() WHERE id = @take AND EXISTS (SELECT FROM u)
+),`
+	}
+	q += ` h AS (
 	INSERT INTO esc_appeal_history (appeal_id, from_status, to_status, staff_id, actor, comment, at)
 	SELECT u.id, @from, @status, @staff, @actor, @comment, @now FROM u WHERE @history
-), m AS (
+),`
+	msgID := "0"
+	if message {
+		q += ` m AS (
 	INSERT INTO esc_messages (appeal_id, author, staff_id, text, attachments, at)
-	SELECT u.id, @author, @msg_staff, @text, @attachments, @now FROM u WHERE @message
+	SELECT u.id, @author, @msg_staff, @text, @attachments, @now FROM u
 	RETURNING id
-), o AS (
+),`
+		msgID = "(SELECT id FROM m)"
+	}
+	return q + ` o AS (
 	INSERT INTO esc_outbox (kind, appeal_id, payload, created_at)
 	SELECT k, u.id, @event::jsonb || jsonb_build_object('kind', k), @now FROM u, unnest(@kinds::text[]) k
 	RETURNING 1
 )
-SELECT coalesce((SELECT id FROM m), 0), (SELECT count(*) FROM o), (SELECT xmin FROM u)`
+SELECT coalesce(` + msgID + `, 0), (SELECT count(*) FROM o), (SELECT xmin FROM u)`
+}
 
 func actorOf(staffID int64) string {
 	if staffID == 0 {
