@@ -80,7 +80,7 @@ func (s *Service) resolveClient(ctx context.Context, tx querier, info ClientInfo
 		}
 	}
 	var group Group
-	err = tx.QueryRow(ctx, clientUpdateSQL, clientArgs(id, info)).Scan(&id, &group)
+	err = tx.QueryRow(ctx, clientUpdateStmt.sql, clientUpdateStmt.args(clientArgs(id, info))...).Scan(&id, &group)
 	return id, group, err
 }
 
@@ -99,6 +99,8 @@ const clientUpdateSQL = `UPDATE esc_clients SET
 		consent_version = CASE WHEN @consent_at::timestamptz IS NULL THEN consent_version ELSE @consent_version END
 	WHERE id = coalesce(@client_id, (SELECT client_id FROM esc_identities WHERE channel = @channel AND external_id = @external_id))
 	RETURNING id, client_group`
+
+var clientUpdateStmt = compile(clientUpdateSQL)
 
 func clientArgs(id int64, info ClientInfo) pgx.NamedArgs {
 	var consentAt *time.Time

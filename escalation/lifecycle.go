@@ -93,7 +93,8 @@ func (s *Service) change(ctx context.Context, id int64, what string, o changeOpt
 		}
 		args := changeArgs(a, st, from, reopened, now)
 		b = pgx.Batch{}
-		b.Queue(changeSQL(false, st.message != nil), args).QueryRow(func(r pgx.Row) error {
+		q := changeSQL(false, st.message != nil)
+		b.Queue(q.sql, q.args(args)...).QueryRow(func(r pgx.Row) error {
 			var msgID, notified int64
 			err := r.Scan(&msgID, &notified, &xmin)
 			if st.message != nil {
@@ -142,7 +143,8 @@ func (s *Service) changeRemembered(ctx context.Context, id int64, take *staffRef
 		msgID, notified int64
 		xmin            *uint32
 	)
-	if err := s.db.QueryRow(ctx, changeSQL(take != nil, st.message != nil), args).Scan(&msgID, &notified, &xmin); err != nil {
+	q := changeSQL(take != nil, st.message != nil)
+	if err := s.db.QueryRow(ctx, q.sql, q.args(args)...).Scan(&msgID, &notified, &xmin); err != nil {
 		s.recent.forget(id)
 		return nil, nil, false, err
 	}
@@ -200,7 +202,7 @@ func changeArgs(a *Appeal, st step, from Status, reopened int, now time.Time) pg
 // condition: every table a statement writes is opened and locked with all
 // its indexes even when no row is written, and past 16 relations a
 // transaction's locks go to PostgreSQL's shared lock table.
-func changeSQL(take, message bool) string {
+func changeSQL(take, message bool) named {
 	i := 0
 	if take {
 		i |= 1
@@ -211,8 +213,8 @@ func changeSQL(take, message bool) string {
 	return changeSQLs[i]
 }
 
-var changeSQLs = [4]string{buildChangeSQL(false, false), buildChangeSQL(true, false),
-	buildChangeSQL(false, true), buildChangeSQL(true, true)}
+var changeSQLs = [4]named{compile(buildChangeSQL(false, false)), compile(buildChangeSQL(true, false)),
+	compile(buildChangeSQL(false, true)), compile(buildChangeSQL(true, true))}
 
 func buildChangeSQL(take, message bool) string {
 	q := `

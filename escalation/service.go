@@ -237,7 +237,7 @@ func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
 		// link it to another client, takes one statement in one round trip.
 		err := errNoClient
 		if !req.Client.PhoneVerified && !req.Client.EmailVerified {
-			err = scan(s.db.QueryRow(ctx, openSQL, args))
+			err = scan(s.db.QueryRow(ctx, openStmt.sql, openStmt.args(args)...))
 			if errors.Is(err, pgx.ErrNoRows) {
 				err = errNoClient
 			}
@@ -255,7 +255,7 @@ func (s *Service) Open(ctx context.Context, req OpenAppeal) (*Appeal, error) {
 			}
 			args["client_id"] = id
 			var b pgx.Batch
-			b.Queue(openSQL, args).QueryRow(scan)
+			b.Queue(openStmt.sql, openStmt.args(args)...).QueryRow(scan)
 			b.Queue("COMMIT")
 			return c.SendBatch(ctx, &b).Close()
 		})
@@ -343,6 +343,8 @@ WITH c AS (` + clientUpdateSQL + `
 )
 SELECT a.id, a.number, a.client_id, a.client_group, a.route, (SELECT count(*) FROM o), a.xmin
 FROM a`
+
+var openStmt = compile(openSQL)
 
 // eventOf describes the appeal's state for an event.
 func eventOf(a *Appeal, kind EventKind, at time.Time) Event {
