@@ -79,7 +79,6 @@ type phrase struct {
 	terms  map[string]bool
 	sorted []string
 	norm   float64 // Euclidean norm of the terms' idf weights
-	tags   bool    // the entry's tags rather than a phrasing
 }
 
 // New builds a base from entries.
@@ -161,12 +160,7 @@ func (b *Base) build(entries []*faq.Entry) (*snapshot, error) {
 		s.idf[t] = math.Log(1 + n/float64(c))
 	}
 	for _, d := range docs {
-		n := len(d.phraseTerms) - 1 // the last one is the tags
-		d.phrases = s.phrases(d.phraseTerms[:n])
-		for _, p := range s.phrases(d.phraseTerms[n:]) {
-			p.tags = true
-			d.phrases = append(d.phrases, p)
-		}
+		d.phrases = s.phrases(d.phraseTerms)
 		d.phraseTerms = nil
 	}
 
